@@ -1,0 +1,90 @@
+"""Rescue Ledger: the application factory."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config, config_from_env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_class: type[Config] | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, error pages and CLI."""
+    config_class = config_class or config_from_env()
+    app = Flask(
+        __name__,
+        template_folder=str(BASE_DIR / "templates"),
+        instance_path=str(BASE_DIR / "instance"),
+    )
+    app.config.from_object(config_class)
+    config_class.init_app(app)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_request_hooks(app)
+    register_template_helpers(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401 - every mapped class must be known before use
+    from app.auth.setup import init_auth
+    from app.common.i18n import select_locale, select_timezone
+    from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
+        connect_args = dict(options.get("connect_args", {}))
+        connect_args.setdefault("timeout", app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000)
+        options["connect_args"] = connect_args
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+        if uri.startswith("sqlite:///"):
+            Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    init_auth(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.admin.views import bp as admin_bp
+    from app.api import init_api
+    from app.auth.views import bp as auth_bp
+    from app.core.views import bp as core_bp
+    from app.reference.views import bp as reference_bp
+
+    for blueprint in (core_bp, auth_bp, reference_bp, admin_bp):
+        app.register_blueprint(blueprint)
+    init_api(app)
+
+
+def register_errors(app: Flask) -> None:
+    from app.common.errors import init_errors
+
+    init_errors(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from app.common.security import init_security
+
+    init_security(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app.common.filters import init_filters
+
+    init_filters(app)
+
+
+def register_cli(app: Flask) -> None:
+    from app.cli import init_cli
+
+    init_cli(app)

@@ -1,0 +1,1 @@
+"""Admin pages: users and the audit log."""

@@ -1,0 +1,1 @@
+"""Reference data managed by admins: facilities, enclosures and the species catalogue."""
