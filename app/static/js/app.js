@@ -5,3 +5,11 @@ document.addEventListener("click", (event) => {
     event.preventDefault();
   }
 });
+
+// htmx requests carry the CSRF token from the page's meta tag.
+document.addEventListener("htmx:configRequest", (event) => {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  if (meta) {
+    event.detail.headers["X-CSRFToken"] = meta.content;
+  }
+});

@@ -1,0 +1,1 @@
+"""Rescue Ledger's test suite."""

@@ -1,0 +1,1 @@
+"""Tests of the foundation: database base, errors, pages, API base, health."""

@@ -1,0 +1,1 @@
+"""Browser tests: the real pages in Chromium, served by a real WSGI server."""
