@@ -148,13 +148,14 @@ def make_user(db, facility):
 
 
 @pytest.fixture
-def login(client, make_user):
+def login(client, make_user, db):
     """login(role_or_user): sign the test client in through the real sign-in form."""
 
     def _login(who, **kwargs):
         user = make_user(who, **kwargs) if isinstance(who, str) else who
         response = client.post_form("/login", {"email": user.email, "password": PASSWORD})
         assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        db.session.expire_all()  # the sign-in request updated the user (last_login_at, version)
         return user
 
     return _login

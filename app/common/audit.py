@@ -90,8 +90,10 @@ def _jsonable(value: Any) -> Any:
 
 
 def _identity(obj) -> str | None:
-    key = inspect(obj).identity
-    if key is None:
+    # Read from the attributes, not the identity key: during after_flush a row just
+    # inserted has its primary key set but is not yet registered as persistent.
+    key = inspect(obj).mapper.primary_key_from_instance(obj)
+    if any(part is None for part in key):
         return None
     return ",".join(str(part) for part in key)
 

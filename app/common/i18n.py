@@ -1,12 +1,14 @@
 """Locale and time zone selection for Flask-Babel."""
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
 
 def select_locale() -> str:
     """The user's saved preference, then ?lang= (remembered for the session), then the browser's."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     asked = request.args.get("lang")
     if asked in languages:
         session["lang"] = asked
@@ -21,5 +23,7 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     """The time zone pages are shown in: the user's first facility's, else the default."""
+    if not has_request_context():
+        return current_app.config["DEFAULT_TIMEZONE"]
     zone = getattr(current_user, "display_timezone", None) if current_user else None
     return zone or current_app.config["DEFAULT_TIMEZONE"]

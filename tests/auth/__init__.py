@@ -1,0 +1,1 @@
+"""Tests of accounts: sign-in, sessions, throttling, tokens, passwords."""

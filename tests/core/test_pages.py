@@ -1,0 +1,87 @@
+"""Every page: no external URL, security headers, error pages, language choice."""
+
+import re
+
+import pytest
+
+EXTERNAL = re.compile(r"""(?:src|href|action|content)\s*=\s*["']\s*(?:https?:)?//(?!127\.0\.0\.1|localhost)""", re.I)
+
+
+def _static_get_pages(app):
+    """Every GET page without URL arguments, outside the API."""
+    for rule in app.url_map.iter_rules():
+        if "GET" in rule.methods and not rule.arguments and not rule.rule.startswith(("/api/", "/static")):
+            yield rule.rule
+
+
+def test_no_page_refers_to_an_external_url(app, client, login):
+    login("admin")
+    checked = 0
+    for path in _static_get_pages(app):
+        response = client.get(path, follow_redirects=True)
+        if response.mimetype != "text/html":
+            continue
+        html = response.get_data(as_text=True)
+        assert not EXTERNAL.search(html), f"{path} refers to {EXTERNAL.search(html).group(0)!r}"
+        checked += 1
+    assert checked >= 5
+
+
+def test_signed_out_pages_have_no_external_url_either(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert not EXTERNAL.search(html)
+
+
+def test_security_headers_on_every_response(client, login):
+    for response in (client.get("/login"), client.get("/healthz"), client.get("/api/v1/nothing")):
+        headers = response.headers
+        assert "script-src 'self'" in headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin"
+    login("keeper")
+    assert client.get("/").headers["Cache-Control"] == "no-store"
+
+
+def test_no_inline_script_in_the_layout(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
+    assert "style=" not in html
+
+
+@pytest.mark.parametrize(("path", "status"), [("/nope", 404), ("/logout", 405)])
+def test_html_error_pages(client, path, status):
+    response = client.get(path)
+    assert response.status_code == status
+    assert response.mimetype == "text/html"
+    assert "<h1" in response.get_data(as_text=True)
+
+
+def test_api_errors_use_the_envelope(client):
+    response = client.post("/api/v1/auth/tokens", json={"email": "x@example.org"})
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "validation_error"
+    assert "password" in response.json["error"]["fields"]
+
+
+def test_strict_integers_in_json_bodies(client, login):
+    login("admin")
+    token = client.csrf_token("/")
+    response = client.post("/api/v1/enclosures", json={"facility_id": "1", "code": "A", "name": "B"},
+                           headers={"X-CSRFToken": token})
+    assert response.status_code == 422
+    assert response.json["error"]["fields"]["facility_id"] == ["Not a valid integer."]
+
+
+def test_language_from_query_then_accept_language(client):
+    assert 'lang="km"' in client.get("/login?lang=km").get_data(as_text=True)
+    # The choice is remembered for the session.
+    assert 'lang="km"' in client.get("/login").get_data(as_text=True)
+
+
+def test_language_from_accept_language(app):
+    fresh = app.test_client()
+    html = fresh.get("/login", headers={"Accept-Language": "km-KH,km;q=0.9,en;q=0.5"}).get_data(as_text=True)
+    assert 'lang="km"' in html
+    html = fresh.get("/login", headers={"Accept-Language": "fr-FR"}).get_data(as_text=True)
+    assert 'lang="en"' in html
