@@ -110,7 +110,7 @@ class TestConfig(Config):
     """The test suite: a throwaway database given by TEST_DATABASE_URL."""
 
     TESTING = True
-    SECRET_KEY = "test-secret-key-not-for-production"
+    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 - tests only
     SQLALCHEMY_DATABASE_URI = _database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False

@@ -88,17 +88,19 @@ def _authenticate_bearer():
     header = request.headers.get("Authorization", "")
     g.api_token = None
     if header:
+        challenge = [("WWW-Authenticate", "Bearer")]
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            return json_error(401, "Use 'Authorization: Bearer <token>'.", headers=[("WWW-Authenticate", "Bearer")])
+            return json_error(401, "Use 'Authorization: Bearer <token>'.", headers=challenge)
         if not authenticate_bearer(token.strip()):
-            return json_error(401, "The token is invalid, expired or revoked.", headers=[("WWW-Authenticate", "Bearer")])
+            return json_error(401, "The token is invalid, expired or revoked.", headers=challenge)
     return None
 
 
 def init_api(app: Flask) -> None:
-    api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
-        "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
+    bearer = {"type": "http", "scheme": "bearer"}
+    api.init_app(app, spec_kwargs={"components": {"securitySchemes": {"bearer": bearer}},
+                                   "security": [{"bearer": []}]})
     for blueprint, prefix in _api_blueprints():
         api.register_blueprint(blueprint, url_prefix=API_PREFIX + prefix)
     app.before_request(_authenticate_bearer)

@@ -15,10 +15,8 @@ def _failures_per_minute() -> str:
 
 
 def _email_from_request() -> str:
-    if request.is_json:
-        email = (request.get_json(silent=True) or {}).get("email", "")
-    else:
-        email = request.form.get("email", "")
+    body = (request.get_json(silent=True) or {}) if request.is_json else request.form
+    email = body.get("email", "") if hasattr(body, "get") else ""
     return str(email).strip().lower()[:254]
 
 

@@ -12,7 +12,7 @@ from app.common.audit import record_event
 from app.common.db import utcnow
 from app.extensions import db
 
-TOKEN_PREFIX = "rl_"
+TOKEN_PREFIX = "rl_"  # noqa: S105 - a marker, not a secret
 LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 

@@ -32,7 +32,8 @@ class AuditEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    # No ON DELETE: a user who acted is evidence and can only be deactivated, never deleted.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     actor: Mapped[str] = mapped_column(String(254))
     action: Mapped[str] = mapped_column(String(40))
     entity_type: Mapped[str] = mapped_column(String(60))

@@ -95,7 +95,7 @@ def upgrade():
     sa.Column('entity_id', sa.String(length=60), nullable=True),
     sa.Column('changes', sa.JSON(), nullable=True),
     sa.Column('ip_address', sa.String(length=64), nullable=True),
-    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_audit_events_actor_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_audit_events_actor_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_events'))
     )
     with op.batch_alter_table('audit_events', schema=None) as batch_op:

@@ -85,3 +85,13 @@ def test_logout_is_audited(client, login, db):
     client.post_form("/logout")
     actions = db.session.execute(sa.select(AuditEvent.action).where(AuditEvent.actor_id == user.id)).scalars().all()
     assert "logout" in actions
+
+
+def test_the_database_refuses_to_change_or_delete_audit_rows(db, facility):
+    with acting_as("cli"):
+        factories.EnclosureFactory(facility=facility)
+    event_id = db.session.execute(sa.select(AuditEvent.id)).scalars().first()
+    for statement in (sa.update(AuditEvent).where(AuditEvent.id == event_id).values(actor="someone else"),
+                      sa.delete(AuditEvent).where(AuditEvent.id == event_id)):
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"), db.session.begin_nested():
+            db.session.execute(statement)

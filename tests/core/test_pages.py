@@ -85,3 +85,36 @@ def test_language_from_accept_language(app):
     assert 'lang="km"' in html
     html = fresh.get("/login", headers={"Accept-Language": "fr-FR"}).get_data(as_text=True)
     assert 'lang="en"' in html
+
+
+def test_too_large_body_is_413_in_both_forms(client):
+    big = b"x" * (13 * 1024 * 1024)
+    response = client.post("/api/v1/auth/tokens", data=big, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json["error"]["code"] == "payload_too_large"
+    response = client.post("/login", data={"email": "a@example.org", "password": "x" * (13 * 1024 * 1024)})
+    assert response.status_code == 413
+    assert response.mimetype == "text/html"
+
+
+def test_unexpected_errors_are_500_pages_not_tracebacks(_tmp_dir):
+    from app import create_app
+    from tests.conftest import make_config
+
+    app = create_app(make_config(f"sqlite:///{_tmp_dir}/errors.sqlite3", TESTING=False))
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("a bug")
+
+    @app.get("/api/v1/boom")
+    def api_boom():
+        raise RuntimeError("a bug")
+
+    client = app.test_client()
+    page = client.get("/boom")
+    assert page.status_code == 500 and page.mimetype == "text/html"
+    assert "a bug" not in page.get_data(as_text=True)
+    api = client.get("/api/v1/boom")
+    assert api.status_code == 500
+    assert api.json["error"]["code"] == "internal_error"
