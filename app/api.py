@@ -64,6 +64,7 @@ def api_blueprint(name: str, import_name: str, description: str) -> SmorestBluep
 
 # Every domain's API blueprint and its URL prefix under /api/v1, in one table.
 def _api_blueprints():
+    from app.animals.api import animals_bp, cases_bp
     from app.auth.api import bp as auth_bp
     from app.reference.api import enclosures_bp, facilities_bp, species_bp
 
@@ -72,6 +73,8 @@ def _api_blueprints():
         (facilities_bp, "/facilities"),
         (enclosures_bp, "/enclosures"),
         (species_bp, "/species"),
+        (cases_bp, "/cases"),
+        (animals_bp, "/animals"),
     ]
 
 

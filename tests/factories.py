@@ -1,9 +1,13 @@
 """factory_boy factories for the models, writing through the test's database session."""
 
+from datetime import timedelta
+
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
+from app.animals.models import Animal, Case
 from app.auth.models import Facility, User
+from app.common.db import utcnow
 from app.auth.passwords import hash_password
 from app.extensions import db
 from app.reference.models import Enclosure, Species
@@ -65,3 +69,27 @@ class SpeciesFactory(BaseFactory):
     cites_appendix = "none"
     kh_category = "not_listed"
     quarantine_days = 30
+
+
+class CaseFactory(BaseFactory):
+    class Meta:
+        model = Case
+
+    facility = factory.SubFactory(FacilityFactory)
+    reference = factory.Sequence(lambda n: f"C-2026-{n + 9000:04d}")
+    occurred_at = factory.LazyFunction(lambda: utcnow() - timedelta(days=2))
+    source = "enforcement_seizure"
+    agency = "Forestry Administration"
+
+
+class AnimalFactory(BaseFactory):
+    class Meta:
+        model = Animal
+
+    case = factory.SubFactory(CaseFactory)
+    facility_id = factory.SelfAttribute("case.facility_id")
+    species = factory.SubFactory(SpeciesFactory)
+    accession_number = factory.Sequence(lambda n: f"2026-{n + 90000:05d}")
+    intake_quantity = 1
+    quantity = factory.SelfAttribute("intake_quantity")
+    admitted_at = factory.LazyFunction(lambda: utcnow() - timedelta(days=1))

@@ -11,6 +11,8 @@ from app.auth.models import Role
 ALL_ROLES = frozenset(Role)
 STAFF = frozenset({Role.ADMIN, Role.COORDINATOR, Role.VET, Role.KEEPER})
 ADMIN = frozenset({Role.ADMIN})
+COORDINATION = frozenset({Role.ADMIN, Role.COORDINATOR})
+CLINICAL = frozenset({Role.ADMIN, Role.COORDINATOR, Role.VET})
 
 # One row per action. The README prints this table; the authorization matrix test
 # checks every route against it.
@@ -24,7 +26,18 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "user.manage": ADMIN,
     "audit.view": ADMIN,
     "token.manage_own": ALL_ROLES,
-    "restricted_fields.view": frozenset({Role.ADMIN, Role.COORDINATOR}),
+    "restricted_fields.view": COORDINATION,
+    "case.view": ALL_ROLES,
+    "case.manage": COORDINATION,
+    "case.hold": COORDINATION,
+    "custody.record": COORDINATION,
+    "animal.view": ALL_ROLES,
+    "animal.admit": COORDINATION,
+    "animal.edit": COORDINATION,
+    "animal.move": CLINICAL,
+    "animal.split": CLINICAL,
+    "attachment.view": ALL_ROLES,
+    "attachment.upload": STAFF,
 }
 
 

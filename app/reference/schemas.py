@@ -5,7 +5,6 @@ from zoneinfo import available_timezones
 from marshmallow import Schema, fields, validate
 
 from app.api import patch_schema
-
 from app.auth.models import FacilityKind
 from app.reference.models import CitesAppendix, EnclosureKind, IucnStatus, KhCategory, TaxonClass
 

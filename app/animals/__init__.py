@@ -1,0 +1,1 @@
+"""Intake of seizures: cases, animals and lots, custody, evidence holds, housing, photos."""

@@ -1,0 +1,1 @@
+"""Tests of intake: cases, animals and lots, holds, custody, housing."""
