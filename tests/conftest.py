@@ -34,6 +34,24 @@ def _test_database_url(tmp_dir: str) -> str:
     return f"sqlite:///{os.path.join(tmp_dir, 'rescue-ledger-test.sqlite3')}"
 
 
+def fresh_database_url(tmp_dir: str, suffix: str) -> str:
+    """A new empty database beside the suite's: a SQLite file, or a PostgreSQL database made now.
+
+    For tests whose writes must really commit (a server thread, concurrent writers).
+    """
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{os.path.join(tmp_dir, f'rescue-ledger-{suffix}.sqlite3')}"
+    parts = sa.engine.make_url(url)
+    name = f"{parts.database}_{suffix}"
+    admin = sa.create_engine(parts.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return parts.set(database=name).render_as_string(hide_password=False)
+
+
 def make_config(database_url: str, **overrides) -> type[TestConfig]:
     return type("SuiteConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": database_url, **overrides})
 

@@ -293,9 +293,10 @@ def split_animal(animal: Animal, *, quantity: int, enclosure: Enclosure | None, 
         raise IntakeError(errors)
     facility = db.session.get(Facility, animal.facility_id)
     (number,) = accession_numbers(_local_year(facility, utcnow()), 1)
+    target_id = enclosure.id if enclosure is not None else animal.enclosure_id
     child = Animal(
         accession_number=number, case_id=animal.case_id, species_id=animal.species_id,
-        facility_id=animal.facility_id, enclosure_id=animal.enclosure_id, parent_id=animal.id,
+        facility_id=animal.facility_id, enclosure_id=target_id, parent_id=animal.id,
         sex=animal.sex if quantity > 1 else Sex.UNKNOWN, age_class=animal.age_class,
         intake_condition=animal.intake_condition, intake_quantity=quantity, quantity=quantity,
         status=AnimalStatus.IN_CARE, releasability=animal.releasability, admitted_at=animal.admitted_at,
@@ -304,8 +305,12 @@ def split_animal(animal: Animal, *, quantity: int, enclosure: Enclosure | None, 
     animal.quantity -= quantity
     db.session.add(child)
     db.session.flush()
-    if enclosure is not None and enclosure.id != child.enclosure_id:
-        move_animals([child], enclosure, reason=reason or f"Split from {animal.accession_number}", user=user)
+    if target_id is not None:
+        # The new record's housing history starts with the split, like an intake's does.
+        db.session.add(HousingMove(animal_id=child.id, from_enclosure_id=animal.enclosure_id,
+                                   to_enclosure_id=target_id, reason=reason.strip() or
+                                   f"Split from {animal.accession_number}", moved_by_id=user.id if user else None))
+        db.session.flush()
     return child
 
 

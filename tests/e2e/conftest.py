@@ -10,13 +10,12 @@ import threading
 from urllib.parse import urlsplit
 
 import pytest
-import sqlalchemy as sa
 from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db as _db
 from app.extensions import limiter
-from tests.conftest import make_config, reset_schema
+from tests.conftest import fresh_database_url, make_config, reset_schema
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
@@ -31,25 +30,11 @@ def _require_chromium():
     pytest.skip(message)
 
 
-def _e2e_database_url(tmp_dir: str) -> str:
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        return f"sqlite:///{os.path.join(tmp_dir, 'rescue-ledger-e2e.sqlite3')}"
-    parts = sa.engine.make_url(url)
-    e2e_name = f"{parts.database}_e2e"
-    admin = sa.create_engine(parts.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{e2e_name}"')
-        conn.exec_driver_sql(f'CREATE DATABASE "{e2e_name}"')
-    admin.dispose()
-    return parts.set(database=e2e_name).render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="session")
 def live_app(_tmp_dir):
     _require_chromium()
     application = create_app(
-        make_config(_e2e_database_url(_tmp_dir), UPLOAD_DIR=os.path.join(_tmp_dir, "e2e-uploads"))
+        make_config(fresh_database_url(_tmp_dir, "e2e"), UPLOAD_DIR=os.path.join(_tmp_dir, "e2e-uploads"))
     )
     reset_schema(application)
     return application
