@@ -56,12 +56,13 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
+    from app.animals.views import bp as animals_bp
     from app.api import init_api
     from app.auth.views import bp as auth_bp
     from app.core.views import bp as core_bp
     from app.reference.views import bp as reference_bp
 
-    for blueprint in (core_bp, auth_bp, reference_bp, admin_bp):
+    for blueprint in (core_bp, auth_bp, reference_bp, animals_bp, admin_bp):
         app.register_blueprint(blueprint)
     init_api(app)
 

@@ -1,0 +1,1 @@
+"""Photos and documents of cases and animals: upload, and serving to those allowed to see them."""
