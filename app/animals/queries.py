@@ -122,13 +122,14 @@ SORTS = {
 
 
 def animals_stmt(filters: AnimalFilters, *, tz=None) -> Select:
-    """Animals at the user's facilities with species, enclosure and case in the same SELECT."""
+    """Animals at the user's facilities: species, enclosure and case joined; identifiers in one more SELECT."""
     stmt = (
         select(Animal)
         .join(Animal.species)
         .join(Animal.case)
         .outerjoin(Animal.enclosure)
-        .options(joinedload(Animal.species), joinedload(Animal.enclosure), joinedload(Animal.case))
+        .options(joinedload(Animal.species), joinedload(Animal.enclosure), joinedload(Animal.case),
+                 selectinload(Animal.identifiers))
         .where(facility_clause(Animal.facility_id))
     )
     f = filters

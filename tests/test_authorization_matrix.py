@@ -1,0 +1,182 @@
+"""Every route × every method × every role (and anonymous) against one expected-outcome table.
+
+A route added without an entry here fails `test_every_route_is_in_the_table`. For
+each entry, a role in the allowed set must not be refused (401/403, or a redirect
+to the sign-in page); any other role must get 403, and anonymous callers a
+redirect to sign in (pages) or 401 (API). Facility-scoped routes are also called
+by a vet of another facility, who must get 404.
+"""
+
+import re
+
+import pytest
+
+from app.common.audit import AuditEvent
+from tests import factories
+
+ANONYMOUS = "anonymous"
+ROLES = ("viewer", "keeper", "vet", "coordinator", "admin")  # admin last: its POSTs may delete the target
+EVERYONE = frozenset({ANONYMOUS, *ROLES})
+SIGNED_IN = frozenset(ROLES)
+STAFF = frozenset({"keeper", "vet", "coordinator", "admin"})
+CLINICAL = frozenset({"vet", "coordinator", "admin"})
+COORDINATION = frozenset({"coordinator", "admin"})
+ADMIN = frozenset({"admin"})
+
+# (method, endpoint) -> roles allowed. "scoped": a vet of another facility gets 404.
+EXPECTED: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "static"): EVERYONE,
+    ("GET", "core.home"): SIGNED_IN,
+    ("GET", "core.healthz"): EVERYONE,
+    ("GET", "core.favicon"): EVERYONE,
+    ("GET", "auth.login"): EVERYONE,
+    ("POST", "auth.login"): EVERYONE,
+    ("POST", "auth.logout"): SIGNED_IN,
+    ("GET", "auth.change_password"): SIGNED_IN,
+    ("POST", "auth.change_password"): SIGNED_IN,
+    ("GET", "auth.api_tokens"): SIGNED_IN,
+    ("POST", "auth.api_tokens"): SIGNED_IN,
+    ("POST", "auth.revoke_api_token"): SIGNED_IN,
+    ("GET", "api-docs.openapi_json"): EVERYONE,
+    ("POST", "api_auth.create_token"): EVERYONE,
+    ("GET", "api_auth.list_tokens"): SIGNED_IN,
+    ("DELETE", "api_auth.revoke_token"): SIGNED_IN,
+    ("GET", "api_auth.me"): SIGNED_IN,
+    ("GET", "api_facilities.list_facilities"): SIGNED_IN,
+    ("POST", "api_facilities.create_facility"): ADMIN,
+    ("GET", "api_facilities.get_facility"): SIGNED_IN,
+    ("PATCH", "api_facilities.patch_facility"): ADMIN,
+    ("GET", "api_enclosures.list_enclosures"): SIGNED_IN,
+    ("POST", "api_enclosures.create_enclosure"): ADMIN,
+    ("GET", "api_enclosures.get_enclosure"): SIGNED_IN,
+    ("PATCH", "api_enclosures.patch_enclosure"): ADMIN,
+    ("GET", "api_species.list_species"): SIGNED_IN,
+    ("POST", "api_species.create_species"): ADMIN,
+    ("GET", "api_species.get_species"): SIGNED_IN,
+    ("PATCH", "api_species.patch_species"): ADMIN,
+    ("GET", "api_cases.list_cases"): SIGNED_IN,
+    ("POST", "api_cases.create_case"): COORDINATION,
+    ("GET", "api_cases.get_case"): SIGNED_IN,
+    ("PATCH", "api_cases.patch_case"): COORDINATION,
+    ("POST", "api_cases.admit_animals"): COORDINATION,
+    ("POST", "api_cases.set_evidence_hold"): COORDINATION,
+    ("POST", "api_cases.record_handover"): COORDINATION,
+    ("GET", "api_animals.list_animals"): SIGNED_IN,
+    ("GET", "api_animals.get_animal"): SIGNED_IN,
+    ("PATCH", "api_animals.patch_animal"): COORDINATION,
+    ("POST", "api_animals.move_animal"): CLINICAL,
+    ("POST", "api_animals.split_animal"): CLINICAL,
+    ("GET", "api_animals.animal_timeline"): SIGNED_IN,
+}
+
+# Routes whose records belong to a facility: another facility's vet gets 404.
+SCOPED_ARGS = {"enclosure_id", "facility_id", "case_id", "animal_id", "attachment_id"}
+
+# Valid bodies for API writes, so that the record lookup (404) is reached, not validation (422).
+BODIES = {
+    ("POST", "api_animals.move_animal"): lambda w: {"to_enclosure_id": w["other_enclosure_id"], "reason": "matrix"},
+    ("POST", "api_animals.split_animal"): lambda w: {"quantity": 1},
+}
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield method, rule
+
+
+def test_every_route_is_in_the_table(app):
+    found = {(method, rule.endpoint) for method, rule in _routes(app)}
+    missing = sorted(found - set(EXPECTED))
+    stale = sorted(set(EXPECTED) - found)
+    assert not missing, f"routes without an expected outcome: {missing}"
+    assert not stale, f"table entries for routes that do not exist: {stale}"
+
+
+@pytest.fixture
+def world(db, facility, other_facility):
+    """One record of each kind at `facility`, to fill URL arguments."""
+    enclosure = factories.EnclosureFactory(facility=facility)
+    other_enclosure = factories.EnclosureFactory(facility=facility)
+    case = factories.CaseFactory(facility=facility)
+    animal = factories.AnimalFactory(case=case, enclosure_id=enclosure.id, intake_quantity=5)
+    target = factories.UserFactory(role="keeper", facilities=[facility])
+    token_owner = factories.UserFactory(role="viewer", facilities=[facility])
+    from app.auth.tokens import create_token
+
+    token, _plain = create_token(token_owner, "matrix")
+    db.session.flush()
+    event_id = db.session.query(AuditEvent.id).first()
+    return {
+        "enclosure_id": enclosure.id, "other_enclosure_id": other_enclosure.id, "facility_id": facility.id, "species_id": animal.species_id,
+        "case_id": case.id, "animal_id": animal.id, "user_id": target.id, "token_id": token.id,
+        "event_id": event_id[0] if event_id else 1, "filename": "css/app.css",
+    }
+
+
+def _url(rule, values) -> str:
+    path = rule.rule
+    for argument in rule.arguments:
+        path = re.sub(rf"<(?:[^:<>]+:)?{argument}>", str(values[argument]), path)
+    return path
+
+
+def _call(client, method, url, *, api, headers=None, body=None):
+    headers = dict(headers or {})
+    if method == "GET":
+        return client.get(url, headers=headers)
+    if api:
+        if "Authorization" not in headers and method != "GET":
+            headers["X-CSRFToken"] = client.csrf_token("/login")
+        return client.open(url, method=method, json=body or {}, headers=headers)
+    return client.open(url, method=method, data={"csrf_token": client.csrf_token("/login")}, headers=headers)
+
+
+def _client_as(app, role, facility_user):
+    client = app.test_client()
+    headers = {}
+    if role == ANONYMOUS:
+        return client, headers
+    user = facility_user(role)
+    response = client.post("/api/v1/auth/tokens", json={"email": user.email, "password": factories.DEFAULT_PASSWORD})
+    headers["Authorization"] = f"Bearer {response.json['token']}"
+    page_client = app.test_client()
+    page_client.post_form("/login", {"email": user.email, "password": factories.DEFAULT_PASSWORD})
+    return page_client, headers
+
+
+def _refused(response) -> bool:
+    if response.status_code in (401, 403):
+        return True
+    # The sign-in redirect of a protected page carries ?next=; signing out redirects without it.
+    location = response.headers.get("Location", "")
+    return response.status_code == 302 and "/login" in location and "next=" in location
+
+
+@pytest.mark.parametrize(("method", "endpoint"), sorted(EXPECTED))
+def test_route_outcome_for_every_role(app, client, world, make_user, other_facility, method, endpoint):
+    rules = [rule for m, rule in _routes(app) if m == method and rule.endpoint == endpoint]
+    assert rules, f"no route for {method} {endpoint}"
+    rule = rules[0]
+    url = _url(rule, world)
+    api = rule.rule.startswith("/api/")
+    allowed = EXPECTED[(method, endpoint)]
+    body = BODIES[(method, endpoint)](world) if (method, endpoint) in BODIES else None
+    for role in (ANONYMOUS, *ROLES):
+        page_client, headers = _client_as(app, role, make_user)
+        response = _call(page_client, method, url, api=api, headers=headers if api else None, body=body)
+        if role in allowed:
+            assert not _refused(response), f"{role} refused on {method} {url}: {response.status_code}"
+            assert response.status_code < 500
+        elif role == ANONYMOUS:
+            expected = 401 if api else 302
+            assert response.status_code == expected, f"anonymous got {response.status_code} on {method} {url}"
+        else:
+            assert response.status_code == 403, f"{role} got {response.status_code} on {method} {url}"
+
+    scoped = SCOPED_ARGS & set(rule.arguments)
+    if scoped and "vet" in allowed:
+        outsider = lambda role: make_user(role, facilities=[other_facility])  # noqa: E731
+        page_client, headers = _client_as(app, "vet", outsider)
+        response = _call(page_client, method, url, api=api, headers=headers if api else None, body=body)
+        assert response.status_code == 404, f"vet of another facility got {response.status_code} on {method} {url}"
