@@ -2,11 +2,13 @@
 
 from collections.abc import Iterable
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.auth.models import Facility, Role, User
 from app.auth.passwords import hash_password, password_problems
 from app.auth.sessions import end_all_sessions
+from app.common.db import utcnow
 from app.extensions import db
 
 
@@ -24,7 +26,7 @@ def _facilities(ids: Iterable[int]) -> list[Facility]:
         return []
     found = list(db.session.execute(select(Facility).where(Facility.id.in_(ids))).scalars())
     if len(found) != len(set(ids)):
-        raise AccountError({"facility_ids": ["Unknown facility."]})
+        raise AccountError({"facility_ids": [str(_l("Unknown facility."))]})
     return found
 
 
@@ -36,9 +38,9 @@ def create_user(
     email = email.strip().lower()
     errors: dict[str, list[str]] = {}
     if role not in Role.__members__.values():
-        errors["role"] = [f"Unknown role {role!r}."]
+        errors["role"] = [str(_l("Unknown role."))]
     if db.session.execute(select(User.id).where(User.email == email)).first():
-        errors["email"] = ["A user with this email already exists."]
+        errors["email"] = [str(_l("A user with this email already exists."))]
     problems = password_problems(password, email=email, name=name)
     if problems:
         errors["password"] = problems
@@ -54,12 +56,18 @@ def create_user(
 
 
 def update_user(user: User, *, name: str, role: str, facility_ids: Iterable[int], locale: str | None) -> User:
+    """Edit a user in one UPDATE (one audit row); a change of facilities alone bumps the version too."""
     if role not in Role.__members__.values():
-        raise AccountError({"role": [f"Unknown role {role!r}."]})
+        raise AccountError({"role": [str(_l("Unknown role."))]})
+    facilities = _facilities(facility_ids)  # looked up first: a query here would flush a half-done edit
+    if {f.id for f in facilities} != {f.id for f in user.facilities}:
+        # Memberships live in another table; touching the row makes the optimistic
+        # lock see the change, so a stale edit form cannot silently undo it.
+        user.updated_at = utcnow()
     user.name = name.strip()
     user.role = role
     user.locale = locale or None
-    user.facilities = _facilities(facility_ids)
+    user.facilities = facilities
     db.session.flush()
     return user
 

@@ -28,9 +28,12 @@ def start_session(user: User) -> str:
         user_agent=(request.user_agent.string or "")[:300],
     )
     db.session.add(row)
+    # A Core UPDATE: signing in is not an edit of the account, so it neither bumps
+    # the row's version (which would turn an admin's open edit form stale) nor
+    # writes an update to the audit log (the sign-in has its own "login" event).
+    db.session.execute(update(User).where(User.id == user.id).values(last_login_at=now))
     db.session.flush()
     user.login_session_id = row.id
-    user.last_login_at = now
     session.permanent = True
     login_user(user)
     return row.id

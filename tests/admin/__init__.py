@@ -1,0 +1,1 @@
+"""Tests of the admin pages: users and the audit log."""
