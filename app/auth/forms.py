@@ -2,8 +2,8 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional, ValidationError
+from wtforms import EmailField, IntegerField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, ValidationError
 
 from app.auth.models import Role
 from app.auth.passwords import password_problems
@@ -48,21 +48,5 @@ class TokenForm(FlaskForm):
     )
 
 
-class UserForm(NewPasswordMixin, FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
-    facility_ids = SelectMultipleField(_l("Facilities"), coerce=int)
-    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
-    new_password = PasswordField(_l("Initial password"), validators=[Optional(), Length(max=200)])
-    version = IntegerField(validators=[Optional()])
-
-
 class ResetPasswordForm(NewPasswordMixin, FlaskForm):
     new_password = PasswordField(_l("Temporary password"), validators=[DataRequired(), Length(max=200)])
-
-
-class ConfirmForm(FlaskForm):
-    """A bare POST form (deactivate, revoke): only the CSRF token."""
-
-    confirm = BooleanField(default=True)

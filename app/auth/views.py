@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.auth import events, tokens
-from app.auth.forms import ChangePasswordForm, ConfirmForm, LoginForm, TokenForm
+from app.auth.forms import ChangePasswordForm, LoginForm, TokenForm
 from app.auth.models import ApiToken
 from app.auth.passwords import verify_password
 from app.auth.permissions import require
@@ -91,7 +91,6 @@ def api_tokens():
         form = TokenForm(formdata=None)
     return render_template(
         "auth/tokens.html", form=form, new_token=new_token, tokens=tokens.list_tokens(current_user),
-        revoke_form=ConfirmForm(),
     )
 
 
