@@ -27,6 +27,20 @@ from tests import factories
 PASSWORD = factories.DEFAULT_PASSWORD
 
 
+def pytest_sessionstart(session):
+    """Compile the translation catalogues when stale, so the suite works without `make`."""
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in Path(__file__).resolve().parent.parent.glob("app/translations/*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source, mo.open("wb") as target:
+                write_mo(target, read_po(source), use_fuzzy=True)
+
+
 def _test_database_url(tmp_dir: str) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:

@@ -118,3 +118,12 @@ def test_unexpected_errors_are_500_pages_not_tracebacks(_tmp_dir):
     api = client.get("/api/v1/boom")
     assert api.status_code == 500
     assert api.json["error"]["code"] == "internal_error"
+
+
+def test_khmer_catalogue_translates_the_layout(client, login):
+    html = client.get("/login?lang=km").get_data(as_text=True)
+    assert "ចូលប្រើ" in html  # "Sign in"
+    assert "សៀវភៅកត់ត្រាការសង្គ្រោះ" in html  # "Rescue Ledger"
+    login("keeper")
+    html = client.get("/?lang=km").get_data(as_text=True)
+    assert "ទំព័រដើម" in html and "ចាកចេញ" in html  # "Home", "Sign out"
