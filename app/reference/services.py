@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.auth.models import Facility, FacilityKind
 from app.extensions import db
-from app.reference.models import CitesAppendix, Enclosure, IucnStatus, KhCategory, Species, TaxonClass
+from app.reference.models import CitesAppendix, Enclosure, EnclosureKind, IucnStatus, KhCategory, Species, TaxonClass
 
 
 class ReferenceError(ValueError):
@@ -65,6 +65,7 @@ def update_facility(facility: Facility, values: dict) -> Facility:
 
 def _check_enclosure(values: dict, enclosure: Enclosure | None = None) -> None:
     errors: dict[str, list[str]] = {}
+    _check_choice(errors, "kind", values.get("kind"), EnclosureKind)
     facility_id = values.get("facility_id", enclosure.facility_id if enclosure else None)
     code = values.get("code", enclosure.code if enclosure else None)
     if "facility_id" in values and db.session.get(Facility, facility_id) is None:
@@ -96,7 +97,8 @@ def update_enclosure(enclosure: Enclosure, values: dict) -> Enclosure:
 
 
 def delete_enclosure(enclosure: Enclosure) -> None:
-    """Delete an enclosure nobody ever lived in; one with history is deactivated instead."""
+    """Delete an enclosure. The database refuses (IntegrityError) when animals or moves refer to it:
+    housing history is evidence, so such an enclosure can only be deactivated (is_active)."""
     db.session.delete(enclosure)
     db.session.flush()
 

@@ -59,6 +59,9 @@ def live_db(live_app, live_server):
     SQLite database is made anew from the migrations.
     """
     with live_app.app_context():
+        # Reading an attribute after commit must not open a transaction: on SQLite
+        # that would hold the write lock while the server thread tries to write.
+        _db.session().expire_on_commit = False
         yield _db
         _db.session.remove()
         engine = _db.engine
