@@ -187,8 +187,15 @@ class TimelineEntrySchema(Schema):
     actor = fields.String()
 
 
-class TimelineSchema(Schema):
-    items = fields.List(fields.Nested(TimelineEntrySchema), attribute="entries")
+class TimelineMetaSchema(Schema):
     page = fields.Integer()
     per_page = fields.Integer()
-    has_next = fields.Boolean()
+    has_next = fields.Boolean(metadata={"description": "The timeline is merged from many records, so it "
+                                                       "says whether an older page exists instead of a total."})
+
+
+class TimelineSchema(Schema):
+    """The list envelope, with has_next in place of total."""
+
+    items = fields.List(fields.Nested(TimelineEntrySchema), attribute="entries")
+    meta = fields.Nested(TimelineMetaSchema)

@@ -48,6 +48,10 @@ class TimelinePage:
     per_page: int
     has_next: bool
 
+    @property
+    def meta(self) -> "TimelinePage":
+        return self
+
 
 def timeline(animal: Animal, page: int = 1, per_page: int = 25) -> TimelinePage:
     """One page of the animal's timeline, newest first."""
