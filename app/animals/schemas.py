@@ -38,23 +38,14 @@ class CaseSchema(RestrictedFieldsMixin, Schema):
     province = fields.String(load_default="", validate=validate.Length(max=100))
     district = fields.String(load_default="", validate=validate.Length(max=100))
     place = fields.String(load_default="", validate=validate.Length(max=300))
-    latitude = fields.Decimal(places=6, as_string=False, allow_none=True, load_default=None,
-                              validate=validate.Range(-90, 90))
-    longitude = fields.Decimal(places=6, as_string=False, allow_none=True, load_default=None,
-                               validate=validate.Range(-180, 180))
+    latitude = fields.Float(allow_none=True, load_default=None, validate=validate.Range(-90, 90))
+    longitude = fields.Float(allow_none=True, load_default=None, validate=validate.Range(-180, 180))
     suspect_details = fields.String(load_default="", validate=validate.Length(max=5000))
     reporter = fields.String(load_default="", validate=validate.Length(max=300))
     notes = fields.String(load_default="", validate=validate.Length(max=10000))
     evidence_hold = fields.Boolean(dump_only=True)
     evidence_hold_since = fields.AwareDateTime(dump_only=True, allow_none=True)
     version = fields.Integer(dump_only=True)
-
-    @post_dump
-    def _floats(self, data, **_kwargs):
-        for key in ("latitude", "longitude"):
-            if data.get(key) is not None:
-                data[key] = float(data[key])
-        return data
 
 
 CasePatchSchema = patch_schema(CaseSchema, exclude=("facility_id",))

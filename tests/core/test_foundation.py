@@ -33,8 +33,11 @@ def test_wrong_method_on_api_is_405_with_allow_header(client):
 
 
 def test_openapi_document_is_openapi_3(client):
+    from openapi_spec_validator import validate
+
     document = client.get("/api/v1/openapi.json").json
     assert document["openapi"].startswith("3.")
+    validate(document)  # raises on any violation of the OpenAPI 3 schema
     assert "/api/v1/species" in document["paths"]
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
 
