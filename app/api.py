@@ -65,6 +65,7 @@ def api_blueprint(name: str, import_name: str, description: str) -> SmorestBluep
 # Every domain's API blueprint and its URL prefix under /api/v1, in one table.
 def _api_blueprints():
     from app.animals.api import animals_bp, cases_bp
+    from app.animals.api_attachments import bp as attachments_bp
     from app.auth.api import bp as auth_bp
     from app.reference.api import enclosures_bp, facilities_bp, species_bp
 
@@ -75,6 +76,7 @@ def _api_blueprints():
         (species_bp, "/species"),
         (cases_bp, "/cases"),
         (animals_bp, "/animals"),
+        (attachments_bp, ""),  # /animals/<id>/photos and /cases/<id>/photos
     ]
 
 

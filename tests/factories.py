@@ -7,8 +7,8 @@ from factory.alchemy import SQLAlchemyModelFactory
 
 from app.animals.models import Animal, Case
 from app.auth.models import Facility, User
-from app.common.db import utcnow
 from app.auth.passwords import hash_password
+from app.common.db import utcnow
 from app.extensions import db
 from app.reference.models import Enclosure, Species
 

@@ -7,11 +7,13 @@ redirect to sign in (pages) or 401 (API). Facility-scoped routes are also called
 by a vet of another facility, who must get 404.
 """
 
+import io
 import re
 
 import pytest
+from PIL import Image
 
-from app.common.audit import AuditEvent
+from app.animals.attachments import add_attachment
 from tests import factories
 
 ANONYMOUS = "anonymous"
@@ -66,6 +68,12 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "reference.edit_species"): ADMIN,
     ("POST", "reference.edit_species"): ADMIN,
     ("POST", "reference.delete_species"): ADMIN,
+    ("GET", "animals.attachment_file"): SIGNED_IN,
+    ("GET", "animals.attachment_thumbnail"): SIGNED_IN,
+    ("POST", "animals.upload_case_attachment"): STAFF,
+    ("POST", "animals.upload_animal_attachment"): STAFF,
+    ("POST", "api_attachments.upload_animal_photo"): STAFF,
+    ("POST", "api_attachments.upload_case_photo"): STAFF,
     ("GET", "api-docs.openapi_json"): EVERYONE,
     ("POST", "api_auth.create_token"): EVERYONE,
     ("GET", "api_auth.list_tokens"): SIGNED_IN,
@@ -134,12 +142,15 @@ def world(db, facility, other_facility):
     from app.auth.tokens import create_token
 
     token, _plain = create_token(token_owner, "matrix")
+    photo = io.BytesIO()
+    Image.new("RGB", (8, 8), "green").save(photo, "PNG")
+    photo.seek(0)
+    attachment = add_attachment(photo, "matrix.png", animal=animal)
     db.session.flush()
-    event_id = db.session.query(AuditEvent.id).first()
     return {
-        "enclosure_id": enclosure.id, "other_enclosure_id": other_enclosure.id, "facility_id": facility.id, "species_id": animal.species_id,
-        "case_id": case.id, "animal_id": animal.id, "user_id": target.id, "token_id": token.id,
-        "event_id": event_id[0] if event_id else 1, "filename": "css/app.css",
+        "enclosure_id": enclosure.id, "other_enclosure_id": other_enclosure.id, "facility_id": facility.id,
+        "species_id": animal.species_id, "case_id": case.id, "animal_id": animal.id, "user_id": target.id,
+        "token_id": token.id, "attachment_id": attachment.id, "filename": "css/app.css",
     }
 
 

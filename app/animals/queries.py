@@ -195,7 +195,7 @@ def occupancy(enclosure_ids: list[int]) -> dict[int, int]:
         .where(Animal.enclosure_id.in_(enclosure_ids), Animal.status == AnimalStatus.IN_CARE)
         .group_by(Animal.enclosure_id)
     )
-    return {enclosure_id: total for enclosure_id, total in rows}
+    return {enclosure_id: int(total) for enclosure_id, total in rows}
 
 
 def housing_history(animal_id: int, limit: int = 50) -> list[HousingMove]:

@@ -2,7 +2,16 @@
 
 from marshmallow import Schema, fields, post_dump, validate
 
-from app.animals.models import AgeClass, AnimalStatus, Case, CaseSource, IdentifierKind, IntakeCondition, Releasability, Sex
+from app.animals.models import (
+    AgeClass,
+    AnimalStatus,
+    Case,
+    CaseSource,
+    IdentifierKind,
+    IntakeCondition,
+    Releasability,
+    Sex,
+)
 from app.api import patch_schema
 from app.auth.permissions import can
 

@@ -36,8 +36,22 @@ class IdempotencyKey(Base):
 
 
 def _request_hash() -> str:
-    body = request.get_data(cache=True) or b""
-    return hashlib.sha256(request.method.encode() + request.path.encode() + b"\0" + body).hexdigest()
+    """What makes two requests "the same": method, path and content.
+
+    A multipart body gets a new random boundary on every send, so for uploads the
+    content is the form fields plus each file's name and SHA-256, not the raw bytes.
+    """
+    digest = hashlib.sha256(request.method.encode() + request.path.encode() + b"\0")
+    if request.mimetype == "multipart/form-data":
+        for key, value in sorted(request.form.items(multi=True)):
+            digest.update(f"{key}={value}\0".encode())
+        for key, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+            content = upload.stream.read()
+            upload.stream.seek(0)
+            digest.update(f"{key}:{upload.filename}:".encode() + hashlib.sha256(content).digest())
+    else:
+        digest.update(request.get_data(cache=True) or b"")
+    return digest.hexdigest()
 
 
 def _replay(row: IdempotencyKey, request_hash: str):

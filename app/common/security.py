@@ -32,9 +32,11 @@ def set_security_headers(response):
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     # Records are confidential evidence: a shared tablet's back button or a proxy
-    # must not show them to the next person.
+    # must not show them to the next person. A view may still choose "private"
+    # (photos), which no shared cache keeps.
     is_static = request.endpoint == "static"
-    if not is_static and (current_user.is_authenticated or request.authorization):
+    kept_private = "private" in (headers.get("Cache-Control") or "")
+    if not is_static and not kept_private and (current_user.is_authenticated or request.authorization):
         headers["Cache-Control"] = "no-store"
         headers["Pragma"] = "no-cache"
     return response
