@@ -42,8 +42,10 @@ test: install-dev translations
 lint: install-dev
 	$(VENV)/bin/ruff check .
 
-bench: install-dev
-	$(PY) -m bench
+# Benchmarks on SQLite, and on a throwaway PostgreSQL when its binaries are found.
+bench: install-dev translations
+	bash scripts/with-postgres.sh $(PY) -m bench; status=$$?; \
+	if [ $$status -eq 3 ]; then $(PY) -m bench; else exit $$status; fi
 
 messages: install
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o messages.pot .
