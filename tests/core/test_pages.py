@@ -127,3 +127,16 @@ def test_khmer_catalogue_translates_the_layout(client, login):
     login("keeper")
     html = client.get("/?lang=km").get_data(as_text=True)
     assert "ទំព័រដើម" in html and "ចាកចេញ" in html  # "Home", "Sign out"
+
+
+def test_readme_lists_the_permission_table_as_the_code_has_it():
+    from pathlib import Path
+
+    from app.auth.models import Role
+    from app.auth.permissions import PERMISSIONS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    order = [Role.ADMIN, Role.COORDINATOR, Role.VET, Role.KEEPER, Role.VIEWER]
+    for action, roles in PERMISSIONS.items():
+        row = "| " + action + " | " + " | ".join("✓" if r in roles else "" for r in order) + " |"
+        assert row in readme, f"README's permission table is out of date for {action}"
