@@ -73,10 +73,8 @@ def _check_case(values: dict) -> None:
     occurred_at = values.get("occurred_at")
     if occurred_at is not None and occurred_at > utcnow():
         errors["occurred_at"] = ["The seizure cannot be in the future."]
-    if (values.get("latitude") is None) != (values.get("longitude") is None) and (
-        "latitude" in values or "longitude" in values
-    ):
-        errors.setdefault("latitude", []).append("Give both latitude and longitude, or neither.")
+    if (values.get("latitude") is None) != (values.get("longitude") is None):
+        errors["latitude"] = ["Give both latitude and longitude, or neither."]
     if errors:
         raise IntakeError(errors)
 
@@ -96,8 +94,8 @@ def create_case(*, facility: Facility, user: User | None, **values) -> Case:
 
 
 def update_case(case: Case, values: dict) -> Case:
-    merged = {k: getattr(case, k) for k in ("latitude", "longitude")} | values
-    _check_case(merged | {"occurred_at": values.get("occurred_at")})
+    # The coordinates are checked as a pair, so one given alone is checked with the stored other.
+    _check_case({"latitude": case.latitude, "longitude": case.longitude, **values})
     for key, value in values.items():
         if key in CASE_FIELDS:
             setattr(case, key, value)

@@ -103,3 +103,17 @@ def test_future_seizure_is_refused(client, bearer, facility):
                            headers=bearer())
     assert response.status_code == 422
     assert "occurred_at" in response.json["error"]["fields"]
+
+
+def test_case_edit_checks_coordinates_as_a_pair_and_the_version(client, bearer, facility):
+    headers = bearer("coordinator")
+    created = client.post("/api/v1/cases", json=_case_body(facility, latitude=None, longitude=None),
+                          headers=headers).json
+    url = f"/api/v1/cases/{created['id']}"
+    alone = client.patch(url, json={"version": created["version"], "latitude": 11.5}, headers=headers)
+    assert alone.status_code == 422 and "latitude" in alone.json["error"]["fields"]
+    both = client.patch(url, json={"version": created["version"], "latitude": 11.5, "longitude": 103.1},
+                        headers=headers)
+    assert both.status_code == 200 and both.json["version"] == created["version"] + 1
+    stale = client.patch(url, json={"version": created["version"], "notes": "late edit"}, headers=headers)
+    assert stale.status_code == 409 and stale.json["error"]["current"]["latitude"] == 11.5
