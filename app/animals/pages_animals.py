@@ -8,3 +8,9 @@ from app.auth.permissions import require
 @require("animal.view")
 def animal_list():
     return "todo"
+
+
+@bp.get("/animals/<int:animal_id>")
+@require("animal.view")
+def animal_record(animal_id: int):
+    return "todo"
