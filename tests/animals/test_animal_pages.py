@@ -1,0 +1,86 @@
+"""The animal list and the animal record page."""
+
+import pytest
+
+from app.animals import services
+from tests import factories
+
+
+@pytest.fixture
+def herd(db, case, species, quarantine, facility):
+    run = factories.EnclosureFactory(facility=facility, code="P-01")
+    animals = services.admit_animals(case, [
+        {"species_id": species["turtle"].id, "quantity": 50, "enclosure_id": quarantine.id},
+        {"species_id": species["macaque"].id, "name": "Srey", "enclosure_id": run.id,
+         "identifiers": [{"kind": "microchip", "value": "985112000777"}]},
+        {"species_id": species["pangolin"].id, "enclosure_id": quarantine.id},
+    ], user=None)
+    return {"lot": animals[0], "macaque": animals[1], "pangolin": animals[2], "run": run}
+
+
+def _rows(client, query=""):
+    return client.get(f"/animals{query}").get_data(as_text=True).count('data-testid="animal-row"')
+
+
+def test_list_filters_and_search(client, login, herd, species, quarantine):
+    login("keeper")
+    assert _rows(client) == 3
+    assert _rows(client, f"?species_id={species['macaque'].id}") == 1
+    assert _rows(client, f"?enclosure_id={quarantine.id}") == 2
+    assert _rows(client, "?quarantine=1") == 2
+    assert _rows(client, "?q=Srey") == 1
+    assert _rows(client, "?q=985112000777") == 1
+    assert _rows(client, f"?q={herd['lot'].accession_number}") == 1
+    assert _rows(client, "?q=pangolin") == 1
+    assert _rows(client, "?held=1") == 0
+    assert _rows(client, "?status=left_care") == 0
+    html = client.get("/animals?sort=quantity").get_data(as_text=True)
+    assert html.index(herd["lot"].accession_number) < html.index(herd["macaque"].accession_number)
+
+
+def test_record_page_shows_header_timeline_and_hold_banner(client, login, herd, case, db):
+    login("vet")
+    macaque = herd["macaque"]
+    html = client.get(f"/animals/{macaque.id}").get_data(as_text=True)
+    assert macaque.accession_number in html and "Long-tailed macaque" in html
+    assert 'data-testid="timeline"' in html and "Admitted" in html
+    assert 'data-testid="hold-banner"' not in html
+    services.set_evidence_hold(case, active=True, reason="court case", user=None)
+    db.session.commit()
+    html = client.get(f"/animals/{macaque.id}").get_data(as_text=True)
+    assert 'data-testid="hold-banner"' in html and case.reference in html
+    assert "Evidence hold set" in html
+
+
+def test_other_facility_gets_404_and_sees_nothing(client, login, herd, other_facility):
+    login("keeper", facilities=[other_facility])
+    assert client.get(f"/animals/{herd['macaque'].id}").status_code == 404
+    assert _rows(client) == 0
+
+
+def test_list_query_count_is_the_same_for_1_and_50_animals(client, login, db, case, species, count_queries):
+    login("viewer")
+    factories.AnimalFactory(case=case, species=species["turtle"])
+    client.get("/animals")
+    with count_queries() as one:
+        client.get("/animals")
+    for _ in range(49):
+        factories.AnimalFactory(case=case, species=species["turtle"])
+    with count_queries() as fifty:
+        assert _rows(client) == 50
+    assert one.count == fifty.count
+
+
+def test_record_query_count_is_the_same_for_1_and_50_moves(client, login, herd, quarantine, count_queries):
+    login("viewer")
+    macaque = herd["macaque"]
+    client.get(f"/animals/{macaque.id}")
+    with count_queries() as few:
+        client.get(f"/animals/{macaque.id}")
+    for n in range(25):
+        services.move_animals([macaque], quarantine, reason=f"check {n}", user=None)
+        services.move_animals([macaque], herd["run"], reason=f"back {n}", user=None)
+    with count_queries() as many:
+        html = client.get(f"/animals/{macaque.id}").get_data(as_text=True)
+    assert html.count("back 2") >= 1
+    assert few.count == many.count
