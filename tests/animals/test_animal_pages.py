@@ -84,3 +84,72 @@ def test_record_query_count_is_the_same_for_1_and_50_moves(client, login, herd, 
         html = client.get(f"/animals/{macaque.id}").get_data(as_text=True)
     assert html.count("back 2") >= 1
     assert few.count == many.count
+
+
+def _edit_form(animal, **changes):
+    return {"name": animal.name, "sex": animal.sex, "age_class": animal.age_class,
+            "intake_condition": animal.intake_condition, "intake_weight_g": "", "releasability": animal.releasability,
+            "releasability_reason": "", "notes": "", "version": str(animal.version), **changes}
+
+
+def test_edit_saves_and_a_stale_version_is_refused_keeping_what_was_typed(client, login, herd, db):
+    login("coordinator")
+    macaque = herd["macaque"]
+    response = client.post_form(f"/animals/{macaque.id}/edit", _edit_form(macaque, name="Srey Mom"))
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert macaque.name == "Srey Mom"
+    stale = client.post_form(f"/animals/{macaque.id}/edit", _edit_form(macaque, name="Other", version="1"))
+    assert stale.status_code == 409
+    assert 'value="Other"' in stale.get_data(as_text=True)
+    db.session.expire_all()
+    assert macaque.name == "Srey Mom"
+    resident = client.post_form(f"/animals/{macaque.id}/edit",
+                                _edit_form(macaque, releasability="non_releasable"))
+    assert resident.status_code == 200 and "never be released" in resident.get_data(as_text=True)
+
+
+def test_roles_for_edit_move_and_split(client, login, herd):
+    lot = herd["lot"]
+    login("keeper")
+    for path in (f"/animals/{lot.id}/edit", f"/animals/{lot.id}/move", f"/animals/{lot.id}/split", "/animals/move"):
+        assert client.post_form(path, {"animal_ids": str(lot.id)}).status_code == 403
+
+
+def test_vet_moves_one_animal_and_bulk_moves_several(client, login, herd, quarantine, db):
+    login("vet")
+    macaque, pangolin, run = herd["macaque"], herd["pangolin"], herd["run"]
+    page = client.get(f"/animals/{macaque.id}/move").get_data(as_text=True)
+    assert "would be over capacity" not in page.split("P-01")[1].split("</option>")[0]
+    response = client.post_form(f"/animals/{macaque.id}/move",
+                                {"confirm": "1", "to_enclosure_id": str(quarantine.id), "reason": "check-up"})
+    assert response.status_code == 302
+    response = client.post_form("/animals/move", {"animal_ids": [str(macaque.id), str(pangolin.id)], "confirm": "1",
+                                                  "to_enclosure_id": str(run.id), "reason": "to the run"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert macaque.enclosure_id == pangolin.enclosure_id == run.id
+
+
+def test_bulk_move_of_an_animal_one_may_not_see_is_404(client, login, herd, other_facility):
+    login("vet", facilities=[other_facility])
+    assert client.post_form("/animals/move", {"animal_ids": str(herd["macaque"].id)}).status_code == 404
+
+
+def test_move_page_warns_when_a_move_fills_an_enclosure_past_capacity(client, login, herd, facility):
+    tiny = factories.EnclosureFactory(facility=facility, code="TINY", capacity=1)
+    login("coordinator")
+    page = client.get(f"/animals/{herd['lot'].id}/move").get_data(as_text=True)
+    assert "would be over capacity" in page.split("TINY")[1].split("</option>")[0]
+    assert tiny.id
+
+
+def test_split_through_the_page(client, login, herd, db):
+    login("vet")
+    lot = herd["lot"]
+    too_many = client.post_form(f"/animals/{lot.id}/split", {"quantity": "50", "reason": "sick"})
+    assert too_many.status_code == 422 and 'value="50"' in too_many.get_data(as_text=True)
+    response = client.post_form(f"/animals/{lot.id}/split", {"quantity": "12", "reason": "shell lesions"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert lot.quantity == 38
