@@ -46,7 +46,7 @@ def cases_stmt(*, q: str | None = None, facility_id: int | None = None, held: bo
     return stmt
 
 
-def get_case(case_id: int, *, for_update: bool = False) -> Case:
+def get_case(case_id: int) -> Case:
     """A case the user may see (facility loaded), or 404."""
     stmt = select(Case).options(joinedload(Case.facility)).where(Case.id == case_id)
     return _or_404(db.session.execute(stmt).scalar_one_or_none())
