@@ -204,3 +204,22 @@ def housing_history(animal_id: int, limit: int = 50) -> list[HousingMove]:
         .options(joinedload(HousingMove.from_enclosure), joinedload(HousingMove.to_enclosure))
         .where(HousingMove.animal_id == animal_id).order_by(HousingMove.moved_at.desc()).limit(limit)
     ).scalars())
+
+
+@dataclass(frozen=True)
+class Census:
+    records: int
+    animals: int
+    held_cases: int
+
+
+def census() -> Census:
+    """Records and animals in care, and cases under an evidence hold, at the user's facilities (two queries)."""
+    records, animals = db.session.execute(
+        select(func.count(Animal.id), func.coalesce(func.sum(Animal.quantity), 0))
+        .where(Animal.status == AnimalStatus.IN_CARE, facility_clause(Animal.facility_id))
+    ).one()
+    held = db.session.execute(
+        select(func.count(Case.id)).where(Case.evidence_hold.is_(True), facility_clause(Case.facility_id))
+    ).scalar_one()
+    return Census(records=records, animals=int(animals), held_cases=held)

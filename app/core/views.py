@@ -12,7 +12,10 @@ bp = Blueprint("core", __name__)
 @bp.get("/")
 @login_required
 def home():
-    return render_template("core/home.html")
+    """Each role's start: the census of the user's facilities and the ways in."""
+    from app.animals.queries import census
+
+    return render_template("core/home.html", census=census())
 
 
 @bp.get("/healthz")
