@@ -67,7 +67,7 @@ def _bench(app) -> dict:
     token = client.post("/api/v1/auth/tokens", json={"email": "coordinator@example.org", "password": PASSWORD})
     headers = {"Authorization": f"Bearer {token.json['token']}"}
     with app.app_context():
-        species = {name: id_ for name, id_ in db.session.execute(sa.select(Species.scientific_name, Species.id))}
+        species = dict(db.session.execute(sa.select(Species.scientific_name, Species.id)).all())
         enclosure_id = db.session.execute(sa.select(Enclosure.id).where(Enclosure.code == "Q-T1")).scalar_one()
         facility_id = db.session.execute(sa.select(Enclosure.facility_id).where(Enclosure.id == enclosure_id)).scalar()
 
