@@ -4,6 +4,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.animals.models import (
@@ -46,15 +47,14 @@ class EvidenceHoldError(ValueError):
 
     def __init__(self, case: Case):
         self.case = case
-        super().__init__(
-            f"Case {case.reference} is under an evidence hold: its animals may not be released, "
-            "transferred or euthanised until a coordinator lifts the hold."
-        )
+        super().__init__(_(
+            "Case %(ref)s is under an evidence hold: its animals may not be released, transferred or "
+            "euthanised until a coordinator lifts the hold.", ref=case.reference))
 
 
 def _choice(errors: Errors, field: str, value, allowed) -> None:
     if value is not None and value not in {m.value for m in allowed}:
-        errors[field] = [f"Must be one of: {', '.join(m.value for m in allowed)}."]
+        errors[field] = [_("Must be one of: %(choices)s.", choices=", ".join(m.value for m in allowed))]
 
 
 def _local_year(facility: Facility, when: datetime) -> int:
@@ -72,9 +72,9 @@ def _check_case(values: dict) -> None:
     _choice(errors, "source", values.get("source"), CaseSource)
     occurred_at = values.get("occurred_at")
     if occurred_at is not None and occurred_at > utcnow():
-        errors["occurred_at"] = ["The seizure cannot be in the future."]
+        errors["occurred_at"] = [_("The seizure cannot be in the future.")]
     if (values.get("latitude") is None) != (values.get("longitude") is None):
-        errors["latitude"] = ["Give both latitude and longitude, or neither."]
+        errors["latitude"] = [_("Give both latitude and longitude, or neither.")]
     if errors:
         raise IntakeError(errors)
 
@@ -107,10 +107,11 @@ def set_evidence_hold(case: Case, *, active: bool, reason: str, user: User | Non
     """Set or lift the hold, with a reason, kept as history. Setting it twice is refused."""
     reason = (reason or "").strip()
     if not reason:
-        raise IntakeError({"reason": ["Give the reason for setting or lifting the hold."]})
+        raise IntakeError({"reason": [_("Give the reason for setting or lifting the hold.")]})
     if case.evidence_hold == active:
-        state = "already under an evidence hold" if active else "not under an evidence hold"
-        raise IntakeError({"active": [f"Case {case.reference} is {state}."]})
+        message = (_("Case %(ref)s is already under an evidence hold.", ref=case.reference) if active
+                   else _("Case %(ref)s is not under an evidence hold.", ref=case.reference))
+        raise IntakeError({"active": [message]})
     case.evidence_hold = active
     case.evidence_hold_since = utcnow() if active else None
     change = EvidenceHoldChange(case_id=case.id, active=active, reason=reason, changed_by_id=user.id if user else None)
@@ -137,30 +138,30 @@ def _row_errors(row: dict, case: Case, species: dict[int, Species], enclosures: 
                 seen_identifiers: set[tuple[str, str]]) -> Errors:
     errors: Errors = {}
     if row.get("species_id") not in species:
-        errors["species_id"] = ["Choose a species from the catalogue."]
+        errors["species_id"] = [_("Choose a species from the catalogue.")]
     quantity = row.get("quantity", 1)
     if not isinstance(quantity, int) or quantity < 1:
-        errors["quantity"] = ["At least 1."]
+        errors["quantity"] = [_("At least 1.")]
     elif quantity > 100_000:
-        errors["quantity"] = ["At most 100000 in one row."]
+        errors["quantity"] = [_("At most 100000 in one row.")]
     _choice(errors, "sex", row.get("sex"), Sex)
     _choice(errors, "age_class", row.get("age_class"), AgeClass)
     _choice(errors, "intake_condition", row.get("intake_condition"), IntakeCondition)
     weight = row.get("intake_weight_g")
     if weight is not None and (not isinstance(weight, int) or weight <= 0 or weight > 1_000_000):
-        errors["intake_weight_g"] = ["A weight in grams between 1 and 1000000."]
+        errors["intake_weight_g"] = [_("A weight in grams between 1 and 1000000.")]
     enclosure_id = row.get("enclosure_id")
     if enclosure_id is not None:
         enclosure = enclosures.get(enclosure_id)
         if enclosure is None or enclosure.facility_id != case.facility_id:
-            errors["enclosure_id"] = ["Choose an enclosure of the case's facility."]
+            errors["enclosure_id"] = [_("Choose an enclosure of the case's facility.")]
     identifier_errors = []
     for identifier in row.get("identifiers") or []:
         kind, value = identifier.get("kind"), (identifier.get("value") or "").strip()
         if kind not in {k.value for k in IdentifierKind} or not value:
-            identifier_errors.append("Each identifier needs a kind (microchip, ring, tag, other) and a value.")
+            identifier_errors.append(_("Each identifier needs a kind (microchip, ring, tag, other) and a value."))
         elif (kind, value) in seen_identifiers:
-            identifier_errors.append(f"{kind} {value} is already in use.")
+            identifier_errors.append(_("%(kind)s %(value)s is already in use.", kind=kind, value=value))
         else:
             seen_identifiers.add((kind, value))
     if identifier_errors:
@@ -176,7 +177,7 @@ def admit_animals(case: Case, rows: Sequence[dict], *, user: User | None, admitt
     next accession number of the year; its first housing is recorded as a move.
     """
     if not rows:
-        raise IntakeError({"animals": ["Add at least one row."]})
+        raise IntakeError({"animals": [_("Add at least one row.")]})
     species_ids = {r.get("species_id") for r in rows if isinstance(r.get("species_id"), int)}
     enclosure_ids = {r.get("enclosure_id") for r in rows if isinstance(r.get("enclosure_id"), int)}
     species = {s.id: s for s in db.session.execute(select(Species).where(Species.id.in_(species_ids))).scalars()}
@@ -234,7 +235,7 @@ def update_animal(animal: Animal, values: dict) -> Animal:
     if values.get("releasability") == Releasability.NON_RELEASABLE and not (
         values.get("releasability_reason") or animal.releasability_reason
     ):
-        errors["releasability_reason"] = ["Say why the animal can never be released."]
+        errors["releasability_reason"] = [_("Say why the animal can never be released.")]
     if errors:
         raise IntakeError(errors)
     for key, value in values.items():
@@ -251,11 +252,11 @@ def move_animals(animals: Sequence[Animal], to_enclosure: Enclosure, *, reason: 
     """Move animals (all in care, all at the enclosure's facility) and record each move."""
     errors: Errors = {}
     if any(a.status != AnimalStatus.IN_CARE for a in animals):
-        errors["animals"] = ["Only animals in care can be moved."]
+        errors["animals"] = [_("Only animals in care can be moved.")]
     if any(a.facility_id != to_enclosure.facility_id for a in animals):
-        errors["to_enclosure_id"] = ["The enclosure is at another facility; transfer the animal instead."]
+        errors["to_enclosure_id"] = [_("The enclosure is at another facility; transfer the animal instead.")]
     if not to_enclosure.is_active:
-        errors["to_enclosure_id"] = ["This enclosure is no longer in use."]
+        errors["to_enclosure_id"] = [_("This enclosure is no longer in use.")]
     if errors:
         raise IntakeError(errors)
     moved_at = moved_at or utcnow()
@@ -282,11 +283,11 @@ def split_animal(animal: Animal, *, quantity: int, enclosure: Enclosure | None, 
     """
     errors: Errors = {}
     if animal.status != AnimalStatus.IN_CARE:
-        errors["quantity"] = ["Only animals in care can be split."]
+        errors["quantity"] = [_("Only animals in care can be split.")]
     elif not isinstance(quantity, int) or not 1 <= quantity < animal.quantity:
-        errors["quantity"] = [f"Between 1 and {animal.quantity - 1}: the lot keeps at least one animal."]
+        errors["quantity"] = [_("Between 1 and %(n)d: the lot keeps at least one animal.", n=animal.quantity - 1)]
     if enclosure is not None and enclosure.facility_id != animal.facility_id:
-        errors["enclosure_id"] = ["Choose an enclosure of the animal's facility."]
+        errors["enclosure_id"] = [_("Choose an enclosure of the animal's facility.")]
     if errors:
         raise IntakeError(errors)
     facility = db.session.get(Facility, animal.facility_id)
@@ -325,13 +326,13 @@ def record_handover(case: Case, *, animal: Animal | None, user: User | None, **v
     errors: Errors = {}
     for field in ("from_party", "to_party"):
         if not (values.get(field) or "").strip():
-            errors[field] = ["Required."]
+            errors[field] = [_("Required.")]
     if values.get("handed_at") is None:
-        errors["handed_at"] = ["Required."]
+        errors["handed_at"] = [_("Required.")]
     elif values["handed_at"] > utcnow():
-        errors["handed_at"] = ["The hand-over cannot be in the future."]
+        errors["handed_at"] = [_("The hand-over cannot be in the future.")]
     if animal is not None and animal.case_id != case.id:
-        errors["animal_id"] = ["This animal belongs to another case."]
+        errors["animal_id"] = [_("This animal belongs to another case.")]
     if errors:
         raise IntakeError(errors)
     handover = CustodyHandover(case_id=case.id, animal_id=animal.id if animal else None,

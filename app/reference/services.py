@@ -2,6 +2,7 @@
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.auth.models import Facility, FacilityKind
@@ -19,7 +20,7 @@ class ReferenceError(ValueError):
 
 def _check_choice(errors: dict, field: str, value, allowed) -> None:
     if value is not None and value not in {m.value for m in allowed}:
-        errors[field] = [f"Must be one of: {', '.join(m.value for m in allowed)}."]
+        errors[field] = [_("Must be one of: %(choices)s.", choices=", ".join(m.value for m in allowed))]
 
 
 def _check_timezone(errors: dict, value: str | None) -> None:
@@ -28,7 +29,7 @@ def _check_timezone(errors: dict, value: str | None) -> None:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        errors["timezone"] = ["Unknown time zone; use an IANA name such as Asia/Phnom_Penh."]
+        errors["timezone"] = [_("Unknown time zone; use an IANA name such as Asia/Phnom_Penh.")]
 
 
 def _apply(obj, values: dict) -> None:
@@ -43,7 +44,7 @@ def create_facility(*, code: str, name: str, kind: str = FacilityKind.RESCUE_CEN
     _check_timezone(errors, timezone)
     code = code.strip().upper()
     if db.session.execute(select(Facility.id).where(Facility.code == code)).first():
-        errors["code"] = ["A facility with this code already exists."]
+        errors["code"] = [_("A facility with this code already exists.")]
     if errors:
         raise ReferenceError(errors)
     facility = Facility(code=code, name=name.strip(), kind=kind, province=province, timezone=timezone)
@@ -69,14 +70,14 @@ def _check_enclosure(values: dict, enclosure: Enclosure | None = None) -> None:
     facility_id = values.get("facility_id", enclosure.facility_id if enclosure else None)
     code = values.get("code", enclosure.code if enclosure else None)
     if "facility_id" in values and db.session.get(Facility, facility_id) is None:
-        errors["facility_id"] = ["Unknown facility."]
+        errors["facility_id"] = [_("Unknown facility.")]
     clash = select(Enclosure.id).where(Enclosure.facility_id == facility_id, Enclosure.code == code)
     if enclosure is not None:
         clash = clash.where(Enclosure.id != enclosure.id)
     if code and db.session.execute(clash).first():
-        errors["code"] = ["This facility already has an enclosure with this code."]
+        errors["code"] = [_("This facility already has an enclosure with this code.")]
     if values.get("capacity") is not None and values["capacity"] < 0:
-        errors["capacity"] = ["Capacity cannot be negative."]
+        errors["capacity"] = [_("Capacity cannot be negative.")]
     if errors:
         raise ReferenceError(errors)
 
@@ -115,9 +116,9 @@ def _check_species(values: dict, species: Species | None = None) -> None:
         if species is not None:
             clash = clash.where(Species.id != species.id)
         if db.session.execute(clash).first():
-            errors["scientific_name"] = ["This species is already in the catalogue."]
+            errors["scientific_name"] = [_("This species is already in the catalogue.")]
     if values.get("quarantine_days") is not None and not 0 <= values["quarantine_days"] <= 365:
-        errors["quarantine_days"] = ["Between 0 and 365 days."]
+        errors["quarantine_days"] = [_("Between 0 and 365 days.")]
     if errors:
         raise ReferenceError(errors)
 
