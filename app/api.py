@@ -1,11 +1,13 @@
 """The /api/v1 JSON API: flask-smorest setup, bearer-token authentication, list envelopes."""
 
+from contextlib import contextmanager
+
 from flask import Flask, g, request
 from flask_smorest import Api, abort
 from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import Schema, fields, validate
 
-from app.common.errors import json_error
+from app.common.errors import RuleError, json_error
 
 API_PREFIX = "/api/v1"
 
@@ -48,6 +50,16 @@ def patch_schema(schema_cls: type[Schema], *, exclude: tuple[str, ...] = ()) -> 
     patch_cls = type(name, (schema_cls,), {"version": fields.Integer(required=True, strict=True)})
     optional = tuple(n for n in patch_cls._declared_fields if n != "version")
     return patch_cls(partial=optional, exclude=exclude)
+
+
+@contextmanager
+def refused_as_422():
+    """Answer a service's RuleError with 422 and its field messages; nothing was stored."""
+    try:
+        yield
+    except RuleError as error:
+        message = "Some rows are invalid; nothing was stored." if error.rows else "The request has invalid fields."
+        abort(422, message=message, errors={"json": error.api_fields()})
 
 
 def check_version(record, version: int, schema: Schema) -> None:

@@ -23,7 +23,7 @@ from app.animals.schemas import (
     TimelineSchema,
 )
 from app.animals.timeline import timeline
-from app.api import PageArgs, api_blueprint, check_version, list_schema
+from app.api import PageArgs, api_blueprint, check_version, list_schema, refused_as_422
 from app.auth.permissions import can, require
 from app.common.idempotency import idempotent
 from app.common.pagination import paginate
@@ -32,13 +32,6 @@ from app.reference.queries import get_enclosure, get_facility
 
 cases_bp = api_blueprint("cases", __name__, "Seizures and other intakes, evidence holds and custody.")
 animals_bp = api_blueprint("animals", __name__, "Animals and lots: records, housing, splits, timeline.")
-
-
-def _refused(error: services.IntakeError):
-    if error.rows:
-        fields = {"animals": {str(i): errs for i, errs in error.rows.items()}}
-        abort(422, message="Some rows are invalid; nothing was stored.", errors={"json": fields})
-    abort(422, message="The request has invalid fields.", errors={"json": error.fields})
 
 
 def _restricted_input(values: dict) -> None:
@@ -69,10 +62,8 @@ def create_case(args):
     """Record a seizure or intake; the reference (C-YYYY-NNNN) is given by the server."""
     facility = get_facility(args.pop("facility_id"))
     _restricted_input(args)
-    try:
+    with refused_as_422():
         case = services.create_case(facility=facility, user=current_user, **args)
-    except services.IntakeError as error:
-        _refused(error)
     db.session.commit()
     return case
 
@@ -91,10 +82,8 @@ def get_case(case_id):
 def patch_case(args, case_id):
     case = queries.get_case(case_id)
     check_version(case, args.pop("version"), CaseSchema())
-    try:
+    with refused_as_422():
         services.update_case(case, args)
-    except services.IntakeError as error:
-        _refused(error)
     db.session.commit()
     return case
 
@@ -107,10 +96,8 @@ def patch_case(args, case_id):
 def admit_animals(args, case_id):
     """Admit every row or none; each row gets an accession number (YYYY-NNNNN)."""
     case = queries.get_case(case_id)
-    try:
+    with refused_as_422():
         animals = services.admit_animals(case, args["animals"], user=current_user)
-    except services.IntakeError as error:
-        _refused(error)
     db.session.commit()
     ids = {a.id for a in animals}
     items = [a for a in queries.case_animals(case.id) if a.id in ids]
@@ -124,10 +111,8 @@ def admit_animals(args, case_id):
 def set_evidence_hold(args, case_id):
     """Set (active=true) or lift (active=false) the case's evidence hold, with a reason."""
     case = queries.get_case(case_id)
-    try:
+    with refused_as_422():
         change = services.set_evidence_hold(case, active=args["active"], reason=args["reason"], user=current_user)
-    except services.IntakeError as error:
-        _refused(error)
     db.session.commit()
     return change
 
@@ -142,10 +127,8 @@ def record_handover(args, case_id):
     case = queries.get_case(case_id)
     animal_id = args.pop("animal_id")
     animal = queries.get_animal(animal_id) if animal_id else None
-    try:
+    with refused_as_422():
         handover = services.record_handover(case, animal=animal, user=current_user, **args)
-    except services.IntakeError as error:
-        _refused(error)
     db.session.commit()
     return handover
 
@@ -180,10 +163,8 @@ def get_animal(animal_id):
 def patch_animal(args, animal_id):
     animal = queries.get_animal(animal_id)
     check_version(animal, args.pop("version"), AnimalSchema())
-    try:
+    with refused_as_422():
         services.update_animal(animal, args)
-    except services.IntakeError as error:
-        _refused(error)
     db.session.commit()
     return queries.get_animal(animal_id)
 
@@ -196,10 +177,8 @@ def patch_animal(args, animal_id):
 def move_animal(args, animal_id):
     animal = queries.get_animal(animal_id)
     enclosure = get_enclosure(args["to_enclosure_id"])
-    try:
+    with refused_as_422():
         moves = services.move_animals([animal], enclosure, reason=args["reason"], user=current_user)
-    except services.IntakeError as error:
-        _refused(error)
     if not moves:
         abort(422, message="The animal is already in this enclosure.",
               errors={"json": {"to_enclosure_id": ["The animal is already there."]}})
@@ -216,11 +195,9 @@ def split_animal(args, animal_id):
     """Split `quantity` animals off a lot into a new record (returned)."""
     animal = queries.get_animal(animal_id)
     enclosure = get_enclosure(args["enclosure_id"]) if args["enclosure_id"] else None
-    try:
+    with refused_as_422():
         child = services.split_animal(animal, quantity=args["quantity"], enclosure=enclosure, user=current_user,
                                       reason=args["reason"])
-    except services.IntakeError as error:
-        _refused(error)
     db.session.commit()
     return queries.get_animal(child.id)
 

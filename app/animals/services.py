@@ -25,21 +25,20 @@ from app.animals.models import (
 from app.animals.numbers import accession_numbers, case_reference
 from app.auth.models import Facility, User
 from app.common.db import utcnow
+from app.common.errors import RuleError
 from app.extensions import db
 from app.reference.models import Enclosure, Species
 
 Errors = dict[str, list[str]]
 
 
-class IntakeError(ValueError):
-    """Refused input. `fields` for one record; `rows` maps a row index to its field errors."""
+class IntakeError(RuleError):
+    """Refused intake input. `fields` for one record; `rows` maps an intake row's index to its errors."""
 
-    def __init__(self, fields: Errors | None = None, rows: dict[int, Errors] | None = None):
-        self.fields = fields or {}
-        self.rows = rows or {}
-        parts = [f"{k}: {' '.join(v)}" for k, v in self.fields.items()]
-        parts += [f"row {i + 1}: {k}: {' '.join(v)}" for i, errs in self.rows.items() for k, v in errs.items()]
-        super().__init__("; ".join(parts))
+    def api_fields(self) -> dict:
+        if self.rows:
+            return {"animals": {str(i): errs for i, errs in self.rows.items()}}
+        return self.fields
 
 
 class EvidenceHoldError(ValueError):

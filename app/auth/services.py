@@ -9,15 +9,12 @@ from app.auth.models import Facility, Role, User
 from app.auth.passwords import hash_password, password_problems
 from app.auth.sessions import end_all_sessions
 from app.common.db import utcnow
+from app.common.errors import RuleError
 from app.extensions import db
 
 
-class AccountError(ValueError):
-    """A change refused by an account rule; `fields` maps field names to messages."""
-
-    def __init__(self, fields: dict[str, list[str]]):
-        super().__init__("; ".join(m for ms in fields.values() for m in ms))
-        self.fields = fields
+class AccountError(RuleError):
+    """A change refused by an account rule."""
 
 
 def _facilities(ids: Iterable[int]) -> list[Facility]:

@@ -36,6 +36,26 @@ ERROR_PAGES = {
     503: (_l("Unavailable"), _l("The service is not available right now. Try again shortly.")),
 }
 
+class RuleError(ValueError):
+    """A change refused by a business rule, with messages per field (and per row, for tables).
+
+    Services raise it (or a domain's subclass); pages put the messages next to their
+    fields, the API answers 422 with them (app.api.refused_as_422).
+    """
+
+    def __init__(self, fields: dict | None = None, rows: dict[int, dict] | None = None):
+        self.fields = fields or {}
+        self.rows = rows or {}
+        parts = [f"{k}: {' '.join(map(str, v))}" for k, v in self.fields.items()]
+        parts += [f"row {i + 1}: {k}: {' '.join(map(str, v))}"
+                  for i, errs in self.rows.items() for k, v in errs.items()]
+        super().__init__("; ".join(parts))
+
+    def api_fields(self) -> dict:
+        """The `fields` of the API error envelope."""
+        return self.fields
+
+
 # Response headers worth passing on from the exception (Allow on 405, Retry-After on 429).
 _KEPT_HEADERS = {"allow", "retry-after", "www-authenticate"}
 

@@ -1,8 +1,7 @@
 """/api/v1/facilities, /enclosures and /species."""
 
-from flask_smorest import abort
 
-from app.api import PageArgs, api_blueprint, check_version, list_schema
+from app.api import PageArgs, api_blueprint, check_version, list_schema, refused_as_422
 from app.auth.permissions import require
 from app.common.pagination import paginate
 from app.extensions import db
@@ -23,10 +22,6 @@ enclosures_bp = api_blueprint("enclosures", __name__, "Enclosures at each facili
 species_bp = api_blueprint("species", __name__, "The species catalogue.")
 
 
-def _refused(error: services.ReferenceError):
-    abort(422, message="The request has invalid fields.", errors={"json": error.fields})
-
-
 @facilities_bp.get("")
 @require("facility.view")
 @facilities_bp.arguments(PageArgs, location="query")
@@ -41,10 +36,8 @@ def list_facilities(args):
 @facilities_bp.arguments(FacilitySchema)
 @facilities_bp.response(201, FacilitySchema)
 def create_facility(args):
-    try:
+    with refused_as_422():
         facility = services.create_facility(**args)
-    except services.ReferenceError as error:
-        _refused(error)
     db.session.commit()
     return facility
 
@@ -63,10 +56,8 @@ def get_facility(facility_id):
 def patch_facility(args, facility_id):
     facility = queries.get_facility(facility_id)
     check_version(facility, args.pop("version"), FacilitySchema())
-    try:
+    with refused_as_422():
         services.update_facility(facility, args)
-    except services.ReferenceError as error:
-        _refused(error)
     db.session.commit()
     return facility
 
@@ -88,10 +79,8 @@ def list_enclosures(filters, args):
 @enclosures_bp.response(201, EnclosureSchema)
 def create_enclosure(args):
     queries.get_facility(args["facility_id"])
-    try:
+    with refused_as_422():
         enclosure = services.create_enclosure(**args)
-    except services.ReferenceError as error:
-        _refused(error)
     db.session.commit()
     return enclosure
 
@@ -110,10 +99,8 @@ def get_enclosure(enclosure_id):
 def patch_enclosure(args, enclosure_id):
     enclosure = queries.get_enclosure(enclosure_id)
     check_version(enclosure, args.pop("version"), EnclosureSchema())
-    try:
+    with refused_as_422():
         services.update_enclosure(enclosure, args)
-    except services.ReferenceError as error:
-        _refused(error)
     db.session.commit()
     return enclosure
 
@@ -134,10 +121,8 @@ def list_species(filters, args):
 @species_bp.arguments(SpeciesSchema)
 @species_bp.response(201, SpeciesSchema)
 def create_species(args):
-    try:
+    with refused_as_422():
         species = services.create_species(**args)
-    except services.ReferenceError as error:
-        _refused(error)
     db.session.commit()
     return species
 
@@ -156,9 +141,7 @@ def get_species(species_id):
 def patch_species(args, species_id):
     species = queries.get_species(species_id)
     check_version(species, args.pop("version"), SpeciesSchema())
-    try:
+    with refused_as_422():
         services.update_species(species, args)
-    except services.ReferenceError as error:
-        _refused(error)
     db.session.commit()
     return species

@@ -6,16 +6,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.auth.models import Facility, FacilityKind
+from app.common.errors import RuleError
 from app.extensions import db
 from app.reference.models import CitesAppendix, Enclosure, EnclosureKind, IucnStatus, KhCategory, Species, TaxonClass
 
 
-class ReferenceError(ValueError):
-    """A change refused by a reference-data rule; `fields` maps field names to messages."""
-
-    def __init__(self, fields: dict[str, list[str]]):
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items()))
-        self.fields = fields
+class ReferenceError(RuleError):
+    """A change refused by a reference-data rule."""
 
 
 def _check_choice(errors: dict, field: str, value, allowed) -> None:
