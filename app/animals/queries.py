@@ -170,11 +170,12 @@ def get_animal(animal_id: int) -> Animal:
 
 
 def animals_by_ids(ids: list[int]) -> list[Animal]:
-    """Animals the user may see among `ids` (others are left out)."""
+    """Animals the user may see among `ids` (others are left out), with their case."""
     if not ids:
         return []
     return list(db.session.execute(
-        select(Animal).where(Animal.id.in_(ids), facility_clause(Animal.facility_id)).order_by(Animal.id)
+        select(Animal).options(joinedload(Animal.case))
+        .where(Animal.id.in_(ids), facility_clause(Animal.facility_id)).order_by(Animal.id)
     ).scalars())
 
 

@@ -164,3 +164,21 @@ def test_home_page_counts_the_users_facilities_only(client, login, herd, other_f
     login("keeper", facilities=[other_facility])
     census = client.get("/").get_data(as_text=True).split('data-testid="census"')[1]
     assert ">52<" not in census.replace(" ", "")
+
+
+def test_hold_banner_on_every_page_of_a_held_animal(client, login, herd, case, db):
+    services.set_evidence_hold(case, active=True, reason="trial", user=None)
+    db.session.commit()
+    login("coordinator")
+    lot = herd["lot"]
+    for page in (f"/animals/{lot.id}", f"/animals/{lot.id}/edit", f"/animals/{lot.id}/move",
+                 f"/animals/{lot.id}/split"):
+        assert 'data-testid="hold-banner"' in client.get(page).get_data(as_text=True), page
+    bulk = client.post_form("/animals/move", {"animal_ids": str(lot.id)})
+    assert 'data-testid="hold-banner"' in bulk.get_data(as_text=True)
+
+
+def test_list_filters_by_admission_dates(client, login, herd):
+    login("keeper")
+    assert _rows(client, "?admitted_from=2000-01-01&admitted_to=2999-12-31") == 3
+    assert _rows(client, "?admitted_to=2000-01-01") == 0
