@@ -6,9 +6,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.animals import queries, services
 from app.animals.forms_animals import AnimalForm
+from app.animals.models import Animal
 from app.animals.timeline import timeline
 from app.animals.views import bp
 from app.auth.permissions import require
@@ -51,20 +54,40 @@ def animal_list():
         facilities=db.session.execute(facilities_stmt()).scalars().all(),
         enclosures=db.session.execute(enclosures_stmt()).unique().scalars().all(),
         species=db.session.execute(species_stmt().limit(500)).scalars().all(),
-        today=datetime.now(get_timezone()).date(),
+        today=_today(),
     )
+
+
+def _today():
+    """The local date at the user's facility: days in care count local days."""
+    return datetime.now(get_timezone()).date()
+
+
+def _sub_lots(animal_id: int) -> list[Animal]:
+    """Records split off this one (one query, no relationship loads)."""
+    return list(db.session.execute(
+        select(Animal).where(Animal.parent_id == animal_id).order_by(Animal.accession_number)
+    ).scalars())
+
+
+def header_context(animal: Animal, attachments=None) -> dict:
+    """What templates/animals/_animal_header.html needs, for any page about one animal."""
+    if attachments is None:
+        attachments = queries.attachments_of(animal_id=animal.id)
+    photo = next((a for a in attachments if a.kind == "photo"), None)
+    return {"animal": animal, "today": _today(), "photo": photo, "sub_lots": _sub_lots(animal.id)}
 
 
 @bp.get("/animals/<int:animal_id>")
 @require("animal.view")
 def animal_record(animal_id: int):
     animal = queries.get_animal(animal_id)
+    attachments = queries.attachments_of(animal_id=animal.id)
     return render_template(
-        "animals/animal_record.html", animal=animal,
-        timeline=timeline(animal, _int_arg("page") or 1, 25),
+        "animals/animal_record.html", **header_context(animal, attachments),
+        timeline=timeline(animal, max(1, _int_arg("page") or 1), 25),
         moves=queries.housing_history(animal.id, limit=20),
-        attachments=queries.attachments_of(animal_id=animal.id),
-        today=datetime.now(get_timezone()).date(),
+        attachments=attachments,
     )
 
 
@@ -79,21 +102,33 @@ def edit_animal(animal_id: int):
     animal = queries.get_animal(animal_id)
     form = AnimalForm(obj=animal) if request.method == "GET" else AnimalForm()
     status = 200
-    if request.method == "POST" and form.validate():
-        if form.version.data != animal.version:
-            flash(_("Someone else changed this record while you were editing. Check the current values "
-                    "below; what you typed is kept."), "warning")
-            status = 409
-        else:
-            try:
-                services.update_animal(animal, form.values())
-            except services.IntakeError as error:
-                form.add_errors(error.fields)
+    if request.method == "POST":
+        status = 422
+        if form.validate():
+            if form.version.data != animal.version:
+                status = 409
             else:
-                db.session.commit()
-                flash(_("Record %(n)s is saved.", n=animal.accession_number), "success")
-                return redirect(url_for("animals.animal_record", animal_id=animal.id))
-    return render_template("animals/animal_form.html", animal=animal, form=form), status
+                try:
+                    services.update_animal(animal, form.values())
+                    db.session.commit()
+                except services.IntakeError as error:
+                    db.session.rollback()
+                    form.add_errors(error.fields)
+                except StaleDataError:
+                    # Someone saved between our check and our UPDATE: the same conflict, caught later.
+                    db.session.rollback()
+                    animal = queries.get_animal(animal_id)
+                    status = 409
+                else:
+                    flash(_("Record %(n)s is saved.", n=animal.accession_number), "success")
+                    return redirect(url_for("animals.animal_record", animal_id=animal.id))
+    conflict = status == 409
+    if conflict:
+        # What the user typed stays in the form; the hidden version becomes the current one, so saving
+        # again is a deliberate overwrite of the values shown in the conflict box.
+        form.version.data = animal.version
+    return render_template("animals/animal_form.html", animal=animal, form=form,
+                           conflict=conflict), status
 
 
 @bp.route("/animals/<int:animal_id>/move", methods=["GET", "POST"])
@@ -107,8 +142,12 @@ def move_animal_page(animal_id: int):
 @require("animal.move")
 def bulk_move():
     ids = sorted({int(i) for i in request.form.getlist("animal_ids") if i.isdigit()})
+    if not ids:
+        flash(_("Tick the animals to move first."), "warning")
+        return redirect(request.referrer or url_for("animals.animal_list"))
     animals = queries.animals_by_ids(ids)
-    if not ids or len(animals) != len(ids):
+    if len(animals) != len(ids):
+        # An id the user may not see is treated like one that does not exist.
         abort(404)
     return _move_page(animals)
 
@@ -116,27 +155,38 @@ def bulk_move():
 def _move_page(animals, single=None):
     """Choose an enclosure and a reason; a move that fills an enclosure past capacity is warned, not refused."""
     enclosures, counts = _enclosure_choices(animals[0])
-    errors = []
+    errors: dict[str, list[str]] = {}
     target_id = request.form.get("to_enclosure_id", type=int)
+    status = 200
     if request.method == "POST" and request.form.get("confirm") == "1":
         target = next((e for e in enclosures if e.id == target_id), None)
         if target is None:
-            errors.append(_("Choose an enclosure."))
+            errors["to_enclosure_id"] = [_("Choose an enclosure.")]
         else:
+            # Counted before the move: animals already there are in `counts` already.
+            arriving = sum(a.quantity for a in animals if a.enclosure_id != target.id)
             try:
                 services.move_animals(animals, target, reason=request.form.get("reason", ""), user=current_user)
             except services.IntakeError as error:
-                errors.extend(m for messages in error.fields.values() for m in messages)
+                errors = error.fields
             else:
                 db.session.commit()
                 flash(_("%(n)d moved to %(code)s.", n=len(animals), code=target.code), "success")
+                if target.capacity is not None and counts.get(target.id, 0) + arriving > target.capacity:
+                    flash(_("%(code)s is now over its capacity of %(cap)d.", code=target.code, cap=target.capacity),
+                          "warning")
                 if single is not None:
                     return redirect(url_for("animals.animal_record", animal_id=single.id))
                 return redirect(url_for("animals.enclosure_animals", enclosure_id=target.id))
+        status = 422
     moving = sum(a.quantity for a in animals)
-    return render_template("animals/animal_move.html", animals=animals, single=single, enclosures=enclosures,
-                           counts=counts, moving=moving, errors=errors, target_id=target_id,
-                           reason=request.form.get("reason", ""))
+    already_in: dict[int, int] = {}  # animals of this move already housed there add nothing to that enclosure
+    for a in animals:
+        if a.enclosure_id is not None:
+            already_in[a.enclosure_id] = already_in.get(a.enclosure_id, 0) + a.quantity
+    return render_template("animals/animal_move.html", already_in=already_in, animals=animals, single=single,
+                           enclosures=enclosures, counts=counts, moving=moving, errors=errors, target_id=target_id,
+                           reason=request.form.get("reason", "")), status
 
 
 @bp.route("/animals/<int:animal_id>/split", methods=["GET", "POST"])
@@ -150,6 +200,8 @@ def split_animal_page(animal_id: int):
         enclosure_id = request.form.get("enclosure_id", type=int)
         target = next((e for e in enclosures if e.id == enclosure_id), None)
         try:
+            if enclosure_id is not None and target is None:
+                raise services.IntakeError({"enclosure_id": [_("Choose an enclosure of the animal's facility.")]})
             child = services.split_animal(animal, quantity=quantity if quantity is not None else 0, enclosure=target,
                                           user=current_user, reason=request.form.get("reason", ""))
         except services.IntakeError as error:

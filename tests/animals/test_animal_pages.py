@@ -1,8 +1,10 @@
 """The animal list and the animal record page."""
 
 import pytest
+import sqlalchemy as sa
 
 from app.animals import services
+from app.animals.models import Animal, HousingMove
 from tests import factories
 
 
@@ -58,8 +60,9 @@ def test_other_facility_gets_404_and_sees_nothing(client, login, herd, other_fac
     assert _rows(client) == 0
 
 
-def test_list_query_count_is_the_same_for_1_and_50_animals(client, login, db, case, species, count_queries):
-    login("viewer")
+@pytest.mark.parametrize("role", ["viewer", "vet"])  # the vet's rows carry move checkboxes
+def test_list_query_count_is_the_same_for_1_and_50_animals(client, login, db, case, species, count_queries, role):
+    login(role)
     factories.AnimalFactory(case=case, species=species["turtle"])
     client.get("/animals")
     with count_queries() as one:
@@ -106,7 +109,7 @@ def test_edit_saves_and_a_stale_version_is_refused_keeping_what_was_typed(client
     assert macaque.name == "Srey Mom"
     resident = client.post_form(f"/animals/{macaque.id}/edit",
                                 _edit_form(macaque, releasability="non_releasable"))
-    assert resident.status_code == 200 and "never be released" in resident.get_data(as_text=True)
+    assert resident.status_code == 422 and "never be released" in resident.get_data(as_text=True)
 
 
 def test_roles_for_edit_move_and_split(client, login, herd):
@@ -182,3 +185,126 @@ def test_list_filters_by_admission_dates(client, login, herd):
     login("keeper")
     assert _rows(client, "?admitted_from=2000-01-01&admitted_to=2999-12-31") == 3
     assert _rows(client, "?admitted_to=2000-01-01") == 0
+
+
+def test_list_filters_by_case_status_and_hold_and_sorts_by_accession(client, login, herd, case, facility, db):
+    other_case = factories.CaseFactory(facility=facility)
+    factories.AnimalFactory(case=other_case, facility=facility, status="left_care", quantity=0)
+    login("keeper")
+    assert _rows(client, f"?case_id={case.id}") == 3
+    assert _rows(client, f"?case_id={other_case.id}") == 0
+    assert _rows(client, f"?case_id={other_case.id}&status=left_care") == 1
+    assert _rows(client, "?status=all") == 4
+    services.set_evidence_hold(case, active=True, reason="court case", user=None)
+    db.session.commit()
+    assert _rows(client, "?held=1") == 3 and _rows(client, "?held=0") == 0
+    assert client.get("/animals").get_data(as_text=True).count('data-testid="hold-badge"') == 3
+    numbers = sorted(a.accession_number for a in (herd["lot"], herd["macaque"], herd["pangolin"]))
+    up = client.get("/animals?sort=accession").get_data(as_text=True)
+    down = client.get("/animals?sort=-accession").get_data(as_text=True)
+    assert up.index(numbers[0]) < up.index(numbers[2]) and down.index(numbers[2]) < down.index(numbers[0])
+    assert "sort=-accession" in up  # the header link flips the order
+    assert client.get("/animals?per_page=500&page=0").status_code == 200
+
+
+def test_record_header_facts_timeline_move_and_hold_lifted(client, login, herd, case, quarantine, db):
+    login("vet")
+    lot = herd["lot"]
+    html = client.get(f"/animals/{lot.id}").get_data(as_text=True)
+    assert "50 in care / 50 at intake" in html and 'data-testid="quarantine-badge"' in html
+    assert "IUCN" in html and "Amboina box turtle" in html and "Cuora amboinensis" in html
+    assert f"/cases/{case.id}" in html  # the case page link
+    services.move_animals([lot], herd["run"], reason="out of quarantine", user=None)
+    services.set_evidence_hold(case, active=True, reason="court case", user=None)
+    db.session.commit()
+    html = client.get(f"/animals/{lot.id}").get_data(as_text=True)
+    timeline = html.split('data-testid="timeline"')[1].split("</ol>")[0]
+    assert "Moved to P-01" in timeline and "out of quarantine" in timeline and "Admitted" in timeline
+    assert 'data-testid="quarantine-badge"' not in html and 'data-testid="hold-banner"' in html
+    services.set_evidence_hold(case, active=False, reason="verdict", user=None)
+    db.session.commit()
+    assert 'data-testid="hold-banner"' not in client.get(f"/animals/{lot.id}").get_data(as_text=True)
+
+
+def test_quick_actions_follow_the_role(client, login, herd):
+    lot = herd["lot"]
+    login("viewer")
+    actions = client.get(f"/animals/{lot.id}").get_data(as_text=True).split('data-testid="quick-actions"')[1]
+    assert "/edit" not in actions and "/move" not in actions and "/split" not in actions
+    client.post_form("/logout")
+    login("coordinator")
+    actions = client.get(f"/animals/{lot.id}").get_data(as_text=True).split('data-testid="quick-actions"')[1]
+    assert "/edit" in actions and "/move" in actions and "/split" in actions
+    macaque = client.get(f"/animals/{herd['macaque'].id}").get_data(as_text=True)
+    assert f"/animals/{herd['macaque'].id}/split" not in macaque  # an individual cannot be split
+
+
+def test_viewer_may_not_post_edits_moves_or_splits(client, login, herd):
+    lot = herd["lot"]
+    login("viewer")
+    for path in (f"/animals/{lot.id}/edit", f"/animals/{lot.id}/move", f"/animals/{lot.id}/split", "/animals/move"):
+        assert client.post_form(path, {"animal_ids": str(lot.id)}).status_code == 403, path
+
+
+def test_a_second_save_after_a_conflict_overwrites_deliberately(client, login, herd, db):
+    login("coordinator")
+    macaque = herd["macaque"]
+    old_version = str(macaque.version)
+    services.update_animal(macaque, {"name": "Changed elsewhere"})
+    db.session.commit()
+    stale = client.post_form(f"/animals/{macaque.id}/edit", _edit_form(macaque, name="Mine", version=old_version))
+    html = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and 'data-testid="conflict"' in html
+    assert "Changed elsewhere" in html and 'value="Mine"' in html
+    db.session.expire_all()
+    again = client.post_form(f"/animals/{macaque.id}/edit", _edit_form(macaque, name="Mine"))
+    assert again.status_code == 302
+    db.session.expire_all()
+    assert macaque.name == "Mine"
+
+
+def test_bulk_move_records_a_housing_move_for_each_animal(client, login, herd, db):
+    login("vet")
+    lot, pangolin, run = herd["lot"], herd["pangolin"], herd["run"]
+    confirm = client.post_form("/animals/move", {"animal_ids": [str(lot.id), str(pangolin.id)]})
+    assert confirm.status_code == 200 and 'name="confirm"' in confirm.get_data(as_text=True)
+    before = db.session.scalar(sa.select(sa.func.count(HousingMove.id)))
+    response = client.post_form("/animals/move", {"animal_ids": [str(lot.id), str(pangolin.id)], "confirm": "1",
+                                                  "to_enclosure_id": str(run.id), "reason": "cleaning Q-1"})
+    assert response.status_code == 302
+    moves = db.session.scalars(sa.select(HousingMove).where(HousingMove.reason == "cleaning Q-1")).all()
+    assert {m.animal_id for m in moves} == {lot.id, pangolin.id} and all(m.to_enclosure_id == run.id for m in moves)
+    assert db.session.scalar(sa.select(sa.func.count(HousingMove.id))) == before + 2
+    nothing = client.post_form("/animals/move", {})
+    assert nothing.status_code == 302
+
+
+def test_move_past_capacity_is_warned_not_refused(client, login, herd, facility, db):
+    tiny = factories.EnclosureFactory(facility=facility, code="TINY", capacity=10)
+    login("vet")
+    lot = herd["lot"]
+    response = client.post_form(f"/animals/{lot.id}/move", {"confirm": "1", "to_enclosure_id": str(tiny.id),
+                                                            "reason": "overflow"}, )
+    assert response.status_code == 302
+    assert "over its capacity" in client.get(response.headers["Location"]).get_data(as_text=True)
+    db.session.expire_all()
+    assert lot.enclosure_id == tiny.id
+    missing = client.post_form(f"/animals/{lot.id}/move", {"confirm": "1", "reason": "no target"})
+    assert missing.status_code == 422 and "Choose an enclosure" in missing.get_data(as_text=True)
+
+
+def test_split_links_parent_and_sub_lot(client, login, herd, db):
+    login("coordinator")
+    lot = herd["lot"]
+    response = client.post_form(f"/animals/{lot.id}/split", {"quantity": "12", "enclosure_id": str(herd["run"].id),
+                                                             "reason": "to the clinic"})
+    child_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    child = db.session.get(Animal, child_id)
+    assert child.quantity == 12 and child.parent_id == lot.id and child.enclosure_id == herd["run"].id
+    child_page = client.get(f"/animals/{child_id}").get_data(as_text=True)
+    assert lot.accession_number in child_page and "Split from" in child_page
+    parent_page = client.get(f"/animals/{lot.id}").get_data(as_text=True)
+    assert child.accession_number in parent_page.split('data-testid="sub-lots"')[1].split("</div>")[0]
+    assert "38 in care / 50 at intake" in parent_page
+    bad = client.post_form(f"/animals/{lot.id}/split", {"quantity": "x", "reason": "typo"})
+    assert bad.status_code == 422 and 'value="typo"' in bad.get_data(as_text=True)
