@@ -80,8 +80,11 @@ class CaseForm(FlaskForm):
     facility_id = SelectField(_l("Facility"), coerce=int, validators=[InputRequired()])
     occurred_at = DateTimeLocalField(_l("Date and time of the seizure"), format=LOCAL_FORMAT,
                                      validators=[InputRequired(message=_l("Give the date and time."))])
-    source = ServiceSelect(_l("Source"), choices=[SelectChoice(k, v) for k, v in SOURCE_LABELS.items()],
-                           default=CaseSource.ENFORCEMENT_SEIZURE.value)
+    # A blank first choice and no default: the source is evidence, so it is chosen, never assumed.
+    source = ServiceSelect(_l("Source"),
+                           choices=[SelectChoice("", _l("— choose —"))]
+                           + [SelectChoice(k, v) for k, v in SOURCE_LABELS.items()],
+                           validators=[InputRequired(message=_l("Choose the source."))])
     agency = StringField(_l("Agency"), filters=[_strip], validators=[Length(max=200)])
     officer = StringField(_l("Officer in charge"), filters=[_strip], validators=[Length(max=200)])
     legal_reference = StringField(_l("Legal case / evidence reference"), filters=[_strip],

@@ -263,3 +263,31 @@ def test_case_list_search_filter_and_counts(client, login, facility, db):
     assert held.reference in html and other.reference not in html
     html = client.get("/cases", query_string={"held": "0"}).get_data(as_text=True)
     assert held.reference not in html and other.reference in html
+
+
+@pytest.mark.parametrize("role", ["keeper", "vet", "viewer"])
+def test_other_roles_may_not_record_a_handover(client, login, role, case, db):
+    login(role)
+    data = {"from_party": "Customs", "to_party": "Vet team", "handed_at": "2026-11-21T09:00"}
+    assert client.post_form(f"/cases/{case.id}/handovers", data).status_code == 403
+    assert _count(db, CustodyHandover) == 0
+
+
+@pytest.mark.parametrize(("change", "field", "message"), [
+    ({"occurred_at": "2099-01-01T08:00"}, "occurred_at", "cannot be in the future"),
+    ({"source": ""}, "source", "Choose the source."),
+    ({"longitude": ""}, "latitude", "Give both latitude and longitude"),
+])
+def test_a_bad_case_form_stores_nothing_and_keeps_the_typing(client, login, facility, db, change, field, message):
+    login("coordinator", facilities=[facility])
+    data = {"facility_id": facility.id, "occurred_at": "2026-11-20T06:30", "source": "customs_seizure",
+            "agency": "Forestry Administration", "latitude": "11.6", "longitude": "103.0", "notes": "typed notes",
+            **change}
+    response = client.post_form("/cases/new", data)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert message in html
+    # The message sits next to its field (the field macro marks the input invalid).
+    assert re.search(rf'id="{field}"[^>]*is-invalid|is-invalid[^>]*id="{field}"', html), field
+    assert 'value="Forestry Administration"' in html and "typed notes" in html and 'value="11.6"' in html
+    assert _count(db, Case) == 0
