@@ -26,7 +26,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 %.mo: %.po $(VENV)/.installed
-	$(VENV)/bin/pybabel compile --use-fuzzy -i $< -o $@
+	$(VENV)/bin/pybabel compile -i $< -o $@
 
 translations: $(MO_FILES)
 
@@ -49,7 +49,7 @@ bench: install-dev translations
 
 messages: install
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o messages.pot .
-	$(VENV)/bin/pybabel update -i messages.pot -d app/translations
+	$(VENV)/bin/pybabel update --no-fuzzy-matching -i messages.pot -d app/translations
 	$(MAKE) translations
 
 clean:

@@ -38,7 +38,7 @@ def pytest_sessionstart(session):
         mo = po.with_suffix(".mo")
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
             with po.open("rb") as source, mo.open("wb") as target:
-                write_mo(target, read_po(source), use_fuzzy=True)
+                write_mo(target, read_po(source))
 
 
 def _test_database_url(tmp_dir: str) -> str:
