@@ -28,6 +28,7 @@ def housing():
 @bp.get("/housing/<int:enclosure_id>")
 @require("enclosure.view")
 def enclosure_animals(enclosure_id: int):
+    """Who lives in one enclosure now, with its capacity; those allowed tick animals to move them together."""
     enclosure = get_enclosure(enclosure_id)
     occupants = queries.enclosure_occupants(enclosure.id)
     return render_template("animals/housing_enclosure.html", enclosure=enclosure, occupants=occupants,

@@ -1,21 +1,46 @@
-"""The housing census, an enclosure's occupants, and the printable chain of custody."""
+"""The housing census (GET /housing) and one enclosure's occupants (GET /housing/<id>), with bulk moves."""
+
+from sqlalchemy import select
 
 from app.animals import services
-from app.common.db import utcnow
+from app.animals.models import HousingMove
 from tests import factories
 
 
-def test_census_shows_occupancy_and_warns_over_capacity(client, login, case, species, facility, other_facility):
-    small = factories.EnclosureFactory(facility=facility, code="SMALL", capacity=2)
-    services.admit_animals(case, [{"species_id": species["turtle"].id, "quantity": 5, "enclosure_id": small.id}],
-                           user=None)
+def _admit(case, species, enclosure, quantity=1):
+    (animal,) = services.admit_animals(case, [{"species_id": species.id, "quantity": quantity,
+                                               "enclosure_id": enclosure.id}], user=None)
+    return animal
+
+
+def test_census_shows_occupancy_totals_and_warns_over_capacity(client, login, db, case, species, facility,
+                                                               other_facility, quarantine):
+    small = factories.EnclosureFactory(facility=facility, code="SMALL", section="Reptiles", capacity=2)
+    big = factories.EnclosureFactory(facility=facility, code="BIG", section="Reptiles", capacity=100)
+    _admit(case, species["turtle"], small, quantity=5)
+    _admit(case, species["turtle"], big, quantity=7)
     factories.EnclosureFactory(facility=other_facility, code="ELSEWHERE")
+    db.session.commit()
     login("keeper")
     html = client.get("/housing").get_data(as_text=True)
-    assert "SMALL" in html and 'data-testid="over-capacity"' in html
+    assert "SMALL" in html and "BIG" in html and "Q-1" in html
     assert "ELSEWHERE" not in html
+    assert html.count('data-testid="over-capacity"') == 1  # SMALL only
+    assert "table-warning" in html and "quarantine" in html
+    assert ">12<" in html  # the section total of SMALL and BIG
+
+
+def test_enclosure_page_lists_occupants_and_warns_over_capacity(client, login, db, case, species, facility):
+    small = factories.EnclosureFactory(facility=facility, code="SMALL", capacity=2)
+    _admit(case, species["turtle"], small, quantity=5)
+    _admit(case, species["macaque"], small)
+    db.session.commit()
+    login("keeper")
     html = client.get(f"/housing/{small.id}").get_data(as_text=True)
-    assert html.count('data-testid="occupant-row"') == 1 and "over capacity" in html
+    assert html.count('data-testid="occupant-row"') == 2
+    assert 'data-testid="over-capacity"' in html and "over capacity" in html
+    assert "Cuora amboinensis" in html and "5 of 5" in html
+    assert 'data-testid="move-selected"' not in html  # keepers have no animal.move
 
 
 def test_enclosure_page_of_another_facility_is_404(client, login, other_facility):
@@ -24,42 +49,72 @@ def test_enclosure_page_of_another_facility_is_404(client, login, other_facility
     assert client.get(f"/housing/{elsewhere.id}").status_code == 404
 
 
-def test_chain_of_custody_in_time_order_with_restricted_fields_hidden(client, login, db, facility, species,
-                                                                     quarantine):
-    case = services.create_case(facility=facility, user=None, occurred_at=utcnow(), source="customs_seizure",
-                                officer="Lt. Sok Secret", latitude=11.61, longitude=103.02)
-    (pangolin,) = services.admit_animals(case, [{"species_id": species["pangolin"].id}], user=None)
-    services.record_handover(case, animal=None, user=None, from_party="Customs", to_party="Phnom Tamao",
-                             handed_at=utcnow(), place="port")
-    services.move_animals([pangolin], quarantine, reason="quarantine", user=None)
-    services.set_evidence_hold(case, active=True, reason="trial pending", user=None)
+def test_bulk_move_from_the_enclosure_page(client, login, db, case, species, facility, quarantine):
+    pen = factories.EnclosureFactory(facility=facility, code="PEN", capacity=10)
+    first, second = _admit(case, species["turtle"], pen), _admit(case, species["macaque"], pen)
+    db.session.commit()
+    login("vet")
+    html = client.get(f"/housing/{pen.id}").get_data(as_text=True)
+    assert 'data-testid="move-selected"' in html and 'name="animal_ids"' in html
+    ids = [str(first.id), str(second.id)]
+    confirm = client.post_form("/animals/move", {"animal_ids": ids})
+    assert confirm.status_code == 200
+    page = confirm.get_data(as_text=True)
+    assert first.accession_number in page and second.accession_number in page
+    done = client.post_form("/animals/move", {"animal_ids": ids, "confirm": "1",
+                                              "to_enclosure_id": str(quarantine.id), "reason": "new arrivals"})
+    assert done.status_code == 302
+    db.session.expire_all()
+    moves = db.session.execute(select(HousingMove).where(HousingMove.to_enclosure_id == quarantine.id)).scalars()
+    assert sorted(m.animal_id for m in moves) == sorted([first.id, second.id])
+    assert client.get(f"/housing/{quarantine.id}").get_data(as_text=True).count('data-testid="occupant-row"') == 2
+
+
+def test_bulk_move_refused_to_a_keeper_and_404_for_unseen_animals(client, login, db, case, species, facility,
+                                                                  other_facility):
+    pen = factories.EnclosureFactory(facility=facility)
+    mine = _admit(case, species["turtle"], pen)
+    theirs_case = factories.CaseFactory(facility=other_facility)
+    theirs = _admit(theirs_case, species["turtle"], factories.EnclosureFactory(facility=other_facility))
     db.session.commit()
     login("keeper")
-    html = client.get(f"/cases/{case.id}/custody").get_data(as_text=True)
-    for text in ("Hand-over: Customs → Phnom Tamao", "Move:", "Evidence hold set", "Record insert: Case"):
-        assert text in html, text
-    assert html.index("Record insert: Case") < html.index("Evidence hold set")
-    assert "Lt. Sok Secret" not in html and "11.61" not in html
+    assert client.post_form("/animals/move", {"animal_ids": [str(mine.id)]}).status_code == 403
     client.post_form("/logout")
-    login("coordinator")
-    assert "Lt. Sok Secret" in client.get(f"/cases/{case.id}/custody").get_data(as_text=True)
+    login("vet")
+    assert client.post_form("/animals/move", {"animal_ids": [str(mine.id), str(theirs.id)]}).status_code == 404
 
 
-def test_census_and_custody_query_counts_do_not_grow(client, login, db, case, species, facility, count_queries):
+def test_census_query_count_does_not_grow_with_the_enclosures(client, login, db, case, species, facility,
+                                                              count_queries):
+    _admit(case, species["turtle"], factories.EnclosureFactory(facility=facility))
+    db.session.commit()
     login("viewer")
-    first = factories.EnclosureFactory(facility=facility)
-    services.admit_animals(case, [{"species_id": species["turtle"].id, "enclosure_id": first.id}], user=None)
     client.get("/housing")
     with count_queries() as one:
-        client.get("/housing")
-        client.get(f"/cases/{case.id}/custody")
-        client.get(f"/housing/{first.id}")
+        assert client.get("/housing").status_code == 200
     for _ in range(49):
-        enclosure = factories.EnclosureFactory(facility=facility)
-        services.admit_animals(case, [{"species_id": species["turtle"].id, "enclosure_id": enclosure.id}], user=None)
-        services.admit_animals(case, [{"species_id": species["macaque"].id, "enclosure_id": first.id}], user=None)
+        _admit(case, species["turtle"], factories.EnclosureFactory(facility=facility))
+    db.session.commit()
     with count_queries() as fifty:
-        client.get("/housing")
-        client.get(f"/cases/{case.id}/custody")
-        client.get(f"/housing/{first.id}")
-    assert one.count == fifty.count
+        html = client.get("/housing").get_data(as_text=True)
+    assert html.count('data-testid="enclosure-row"') == 50
+    assert one.count == fifty.count, (one, fifty)
+
+
+def test_enclosure_page_query_count_does_not_grow_with_the_occupants(client, login, db, case, species, facility,
+                                                                     count_queries):
+    pen = factories.EnclosureFactory(facility=facility)
+    _admit(case, species["turtle"], pen)
+    db.session.commit()
+    url = f"/housing/{pen.id}"
+    login("vet")
+    client.get(url)
+    with count_queries() as one:
+        assert client.get(url).status_code == 200
+    for _ in range(49):
+        _admit(case, species["macaque"], pen)
+    db.session.commit()
+    with count_queries() as fifty:
+        html = client.get(url).get_data(as_text=True)
+    assert html.count('data-testid="occupant-row"') == 50
+    assert one.count == fifty.count, (one, fifty)
