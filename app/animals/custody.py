@@ -22,23 +22,24 @@ from app.animals.models import (
     Identifier,
 )
 from app.auth.models import User
+from app.auth.permissions import can
 from app.common.audit import AuditEvent
 from app.extensions import db
 from app.reference.models import Enclosure
 
 
 @dataclass(frozen=True)
-class CustodyEntry:
+class Entry:
     """One line of the chain of custody: when (aware UTC), who, what happened, and its details."""
 
     at: datetime
     who: str
     what: str
     details: str
-    kind: str  # handover | move | hold | audit (for a badge)
+    source: str  # handover | move | hold | audit: which record the line comes from
 
 
-def _handovers(case: Case) -> list[CustodyEntry]:
+def _handovers(case: Case) -> list[Entry]:
     rows = db.session.execute(
         select(CustodyHandover, Animal.accession_number, User.name)
         .outerjoin(Animal, CustodyHandover.animal_id == Animal.id)
@@ -52,12 +53,12 @@ def _handovers(case: Case) -> list[CustodyEntry]:
         details = [handover.place, handover.purpose]
         if handover.seal_ids:
             details.append(_("seals %(ids)s", ids=handover.seal_ids))
-        entries.append(CustodyEntry(handover.handed_at, who or "", what, " · ".join(d for d in details if d),
+        entries.append(Entry(handover.handed_at, who or "", what, " · ".join(d for d in details if d),
                                     "handover"))
     return entries
 
 
-def _moves(case: Case) -> list[CustodyEntry]:
+def _moves(case: Case) -> list[Entry]:
     to_enclosure, from_enclosure = aliased(Enclosure), aliased(Enclosure)
     rows = db.session.execute(
         select(HousingMove, Animal.accession_number, from_enclosure.code, to_enclosure.code, User.name)
@@ -67,18 +68,18 @@ def _moves(case: Case) -> list[CustodyEntry]:
         .outerjoin(User, HousingMove.moved_by_id == User.id)
         .where(Animal.case_id == case.id)
     )
-    return [CustodyEntry(move.moved_at, who or "",
+    return [Entry(move.moved_at, who or "",
                          _("Move: %(acc)s %(src)s → %(dst)s", acc=accession, src=source or "—", dst=target or "—"),
                          move.reason, "move")
             for move, accession, source, target, who in rows]
 
 
-def _holds(case: Case) -> list[CustodyEntry]:
+def _holds(case: Case) -> list[Entry]:
     rows = db.session.execute(
         select(EvidenceHoldChange, User.name).outerjoin(User, EvidenceHoldChange.changed_by_id == User.id)
         .where(EvidenceHoldChange.case_id == case.id)
     )
-    return [CustodyEntry(change.changed_at, who or "",
+    return [Entry(change.changed_at, who or "",
                          _("Evidence hold set") if change.active else _("Evidence hold lifted"), change.reason, "hold")
             for change, who in rows]
 
@@ -87,7 +88,7 @@ def _as_text(column):
     return cast(column, String)
 
 
-def _audit(case: Case, restricted: bool) -> list[CustodyEntry]:
+def _audit(case: Case, restricted: bool) -> list[Entry]:
     # Audit rows name their entity by its id as text; the ids are selected in SQL, not listed in Python.
     animal_ids = select(Animal.id).where(Animal.case_id == case.id).scalar_subquery()
     animal_texts = select(_as_text(Animal.id)).where(Animal.case_id == case.id)
@@ -127,15 +128,18 @@ def _audit(case: Case, restricted: bool) -> list[CustodyEntry]:
             label = event.entity_id
         what = _("Record %(action)s: %(entity)s %(label)s", action=event.action, entity=event.entity_type,
                  label=label)
-        entries.append(CustodyEntry(event.occurred_at, event.actor, what, details, "audit"))
+        entries.append(Entry(event.occurred_at, event.actor, what, details, "audit"))
     return entries
 
 
-def chain_of_custody(case: Case, *, restricted: bool) -> list[CustodyEntry]:
+def chain_of_custody(case: Case, *, restricted: bool | None = None) -> list[Entry]:
     """Every entry of the case's chain of custody, oldest first.
 
-    `restricted`: whether the reader may see restricted case fields; if not, their
-    values are left out of the audited changes too.
+    `restricted`: whether the reader may see restricted case fields (by default,
+    whether the current user may); if not, their values are left out of the
+    audited changes too.
     """
+    if restricted is None:
+        restricted = can("restricted_fields.view")
     entries = _handovers(case) + _moves(case) + _holds(case) + _audit(case, restricted)
     return sorted(entries, key=lambda e: e.at)

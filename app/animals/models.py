@@ -1,6 +1,6 @@
 """Case, Animal (an individual or a lot), identifiers, housing moves, custody, holds, photos."""
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -185,9 +185,6 @@ class Animal(TimestampMixin, VersionedMixin, Base):
     @property
     def is_lot(self) -> bool:
         return self.intake_quantity > 1
-
-    def days_in_care(self, today: date) -> int:
-        return (today - self.admitted_at.date()).days
 
     def __str__(self) -> str:
         return self.accession_number

@@ -54,13 +54,7 @@ def animal_list():
         facilities=db.session.execute(facilities_stmt()).scalars().all(),
         enclosures=db.session.execute(enclosures_stmt()).unique().scalars().all(),
         species=db.session.execute(species_stmt().limit(500)).scalars().all(),
-        today=_today(),
     )
-
-
-def _today():
-    """The local date at the user's facility: days in care count local days."""
-    return datetime.now(get_timezone()).date()
 
 
 def _sub_lots(animal_id: int) -> list[Animal]:
@@ -75,7 +69,7 @@ def header_context(animal: Animal, attachments=None) -> dict:
     if attachments is None:
         attachments = queries.attachments_of(animal_id=animal.id)
     photo = next((a for a in attachments if a.kind == "photo"), None)
-    return {"animal": animal, "today": _today(), "photo": photo, "sub_lots": _sub_lots(animal.id)}
+    return {"animal": animal, "photo": photo, "sub_lots": _sub_lots(animal.id)}
 
 
 @bp.get("/animals/<int:animal_id>")

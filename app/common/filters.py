@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from flask import Flask, request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale, get_timezone
 
 from app.common.db import utcnow
 
@@ -15,6 +15,14 @@ def localtime(value: datetime | None, fmt: str = "short") -> str:
 
 def localdate(value, fmt: str = "medium") -> str:
     return format_date(value, fmt) if value else ""
+
+
+def days_since(value: datetime | None) -> int | str:
+    """Whole local days from an instant until today, in the page's time zone (e.g. days in care)."""
+    if value is None:
+        return ""
+    zone = get_timezone()
+    return (datetime.now(zone).date() - value.astimezone(zone).date()).days
 
 
 def url_with(**changes) -> str:
@@ -35,6 +43,7 @@ def init_filters(app: Flask) -> None:
 
     app.add_template_filter(localtime)
     app.add_template_filter(localdate)
+    app.add_template_filter(days_since)
     app.add_template_global(can)
     app.add_template_global(url_with)
     app.add_template_global(utcnow)

@@ -63,6 +63,23 @@ def test_restricted_fields_hidden_from_a_keeper(client, login, db, facility, spe
     assert "Capt. Chan Hidden" in html and "Lt. Sok Secret" in html and "2A-1234" in html
 
 
+def test_anonymous_is_sent_to_login(client, case):
+    response = client.get(f"/cases/{case.id}/custody")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_restricted_keys_dropped_from_audit_changes_for_a_keeper(app, db, facility, species, quarantine):
+    from app.animals.custody import chain_of_custody
+
+    case, _ = _held_case(db, facility, species, quarantine)
+    services.update_case(case, {"reporter": "Informant Vanna", "place": "Koh Kong port"})
+    db.session.commit()
+    hidden = " ".join(entry.details for entry in chain_of_custody(case, restricted=False))
+    shown = " ".join(entry.details for entry in chain_of_custody(case, restricted=True))
+    assert "Informant Vanna" not in hidden and "reporter" not in hidden and "Koh Kong port" in hidden
+    assert "Informant Vanna" in shown
+
+
 def test_case_of_another_facility_is_404(client, login, other_facility):
     elsewhere = factories.CaseFactory(facility=other_facility)
     login("keeper")
@@ -89,5 +106,5 @@ def test_query_count_does_not_grow_with_the_animals(client, login, db, case, spe
     db.session.commit()
     with count_queries() as fifty:
         html = client.get(url).get_data(as_text=True)
-    assert html.count('data-kind="move"') == 50 and html.count('data-kind="handover"') == 50
+    assert html.count('data-source="move"') == 50 and html.count('data-source="handover"') == 50
     assert one.count == fifty.count, (one, fifty)

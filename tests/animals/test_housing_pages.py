@@ -1,5 +1,8 @@
 """The housing census (GET /housing) and one enclosure's occupants (GET /housing/<id>), with bulk moves."""
 
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import select
 
 from app.animals import services
@@ -41,6 +44,26 @@ def test_enclosure_page_lists_occupants_and_warns_over_capacity(client, login, d
     assert 'data-testid="over-capacity"' in html and "over capacity" in html
     assert "Cuora amboinensis" in html and "5 of 5" in html
     assert 'data-testid="move-selected"' not in html  # keepers have no animal.move
+    assert 'name="animal_ids"' not in html and "/animals/move" not in html
+
+
+def test_enclosure_page_shows_days_in_care(client, login, db, case, species, facility):
+    pen = factories.EnclosureFactory(facility=facility, code="PEN")
+    # Days in care count local calendar days: admitted at local noon twelve days ago is 12.
+    zone = ZoneInfo(facility.timezone)
+    noon = datetime.combine(datetime.now(zone).date() - timedelta(days=12), time(12), tzinfo=zone)
+    services.admit_animals(case, [{"species_id": species["turtle"].id, "enclosure_id": pen.id}], user=None,
+                           admitted_at=noon)
+    db.session.commit()
+    login("keeper")
+    html = client.get(f"/housing/{pen.id}").get_data(as_text=True)
+    assert '<td data-testid="days-in-care">12</td>' in html
+
+
+def test_anonymous_is_sent_to_login(client, facility):
+    for url in ("/housing", f"/housing/{factories.EnclosureFactory(facility=facility).id}"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], url
 
 
 def test_enclosure_page_of_another_facility_is_404(client, login, other_facility):
