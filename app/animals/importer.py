@@ -10,7 +10,6 @@ on as typed and the service names it.
 
 import csv
 import io
-import re
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
@@ -24,7 +23,7 @@ COLUMNS = ("species", "quantity", "sex", "age_class", "intake_condition", "weigh
            "identifiers")
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
-_LABEL = re.compile(r"^(?P<common>.*)\((?P<scientific>[^()]+)\)\s*$")
+LABEL_SEPARATOR = " — "
 
 
 class ImportFileError(ValueError):
@@ -32,8 +31,8 @@ class ImportFileError(ValueError):
 
 
 def species_label(species: Species) -> str:
-    """What the species box shows once a species is chosen: 'Sunda pangolin (Manis javanica)'."""
-    return f"{species.common_name_en} ({species.scientific_name})"
+    """The text of the species box's options: 'Sunda pangolin — Manis javanica' (one species per label)."""
+    return f"{species.common_name_en}{LABEL_SEPARATOR}{species.scientific_name}"
 
 
 def is_blank(raw: dict) -> bool:
@@ -127,36 +126,34 @@ def _rows_from_table(table: list[list[str]]) -> list[dict]:
 # --- resolving and parsing ---------------------------------------------------------
 
 def resolve_species(texts: set[str]) -> dict[str, tuple[Species | None, str | None]]:
-    """{typed text: (species, None) or (None, message)}; one or two queries per distinct text."""
-    resolved = {}
-    for text in texts:
-        resolved[text] = _resolve_one(text.strip())
-    return resolved
+    """{typed text: (species, None) or (None, message)}; one query per distinct text.
+
+    Only an exact match counts — of an option's label, or of the scientific, English
+    or Khmer name (case- and accent-insensitive): these rows become legal evidence,
+    so "turtle" must not quietly become whichever turtle the catalogue holds today.
+    """
+    return {text: _resolve_one(text.strip()) for text in texts}
 
 
 def _resolve_one(text: str) -> tuple[Species | None, str | None]:
     if not text:
         return None, _("Choose a species.")
-    if text.isdigit():
+    if text.isdigit():  # a catalogue id, as the import template allows
         species = db.session.get(Species, int(text))
-        return (species, None) if species else (None, _("No species with catalogue id %(id)s.", id=text))
-    label = _LABEL.match(text)
-    if label:
-        species = db.session.execute(select(Species).where(
-            func.lower(Species.scientific_name) == label["scientific"].strip().lower())).scalar_one_or_none()
-        if species is not None:
-            return species, None
-    candidates = db.session.execute(species_stmt(text).limit(21)).scalars().all()
+        return (species, None) if species else (None, _("Unknown species"))
+    # Search by the scientific half of a label: the whole label is in no name column.
+    searched = text.rsplit(LABEL_SEPARATOR.strip(), 1)[-1].strip() or text
+    candidates = db.session.execute(species_stmt(searched).limit(50)).scalars().all()
     folded = fold(text)
-    exact = [s for s in candidates
-             if folded in {fold(s.scientific_name), fold(s.common_name_en), fold(s.common_name_km or "")}]
+    exact = [s for s in candidates if folded in {
+        fold(species_label(s)), fold(s.scientific_name), fold(s.common_name_en), fold(s.common_name_km or "")}]
     if len(exact) == 1:
         return exact[0], None
+    if len(exact) > 1 or len(candidates) > 1:
+        return None, _("Several species match — be more precise")
     if len(candidates) == 1:
-        return candidates[0], None
-    if not candidates:
-        return None, _("No species matches \"%(text)s\".", text=text)
-    return None, _("\"%(text)s\" matches several species; type more of the name.", text=text)
+        return None, _("Unknown species — did you mean %(label)s?", label=species_label(candidates[0]))
+    return None, _("Unknown species")
 
 
 def enclosures_by_code(facility_id: int, codes: set[str]) -> dict[str, Enclosure]:
@@ -192,6 +189,13 @@ def parse_identifiers(text: str) -> list[dict]:
             kind, value = "", part
         identifiers.append({"kind": kind.strip().lower(), "value": value.strip()})
     return identifiers
+
+
+def identifier_syntax_error(text: str) -> str | None:
+    """A message when the identifiers text is not 'kind:value, kind:value'; the kinds are the service's to check."""
+    if any(not i["kind"] or not i["value"] for i in parse_identifiers(text)):
+        return _("Write identifiers as kind:value, separated by commas (e.g. microchip:985112000123456, ring:AB12).")
+    return None
 
 
 def to_service_row(raw: dict, species: Species | None, enclosure_id) -> dict:

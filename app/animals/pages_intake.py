@@ -8,32 +8,31 @@ call and always rolls back, so preview and confirm check exactly the same rules.
 """
 
 import json
+import re
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import escape
-from sqlalchemy import select
 
 from app.animals import importer, queries, services
 from app.animals.models import AgeClass, IntakeCondition, Sex
 from app.animals.views import bp
 from app.auth.permissions import require
 from app.extensions import db
-from app.reference.models import Species
 from app.reference.queries import enclosures_stmt, species_stmt
 
-TABLE_FIELDS = ("species", "species_id", "quantity", "sex", "age_class", "intake_condition", "weight_g",
-                "enclosure", "name", "identifiers")
+TABLE_FIELDS = importer.COLUMNS
 # The service's field names, as the columns of the table and the file call them.
 COLUMN_OF = {"species_id": "species", "intake_weight_g": "weight_g", "enclosure_id": "enclosure"}
 START_ROWS = 5
+ROW_NAME = re.compile(r"^rows-(\d{1,5})-([a-z_]+)$")
 
 
 def _enclosures(case):
     """The case facility's enclosures, quarantine ones first (where seized animals usually go)."""
     rows = db.session.execute(enclosures_stmt(facility_id=case.facility_id)).scalars().all()
-    return sorted(rows, key=lambda e: (not e.is_quarantine, e.section, e.code))
+    return sorted(rows, key=lambda e: (not e.is_quarantine, e.section or "", e.code))
 
 
 def _choices():
@@ -44,20 +43,16 @@ def _choices():
 def admit(case, raw_rows: list[dict], *, by_code: bool, store: bool):
     """Check (and, if `store` and all valid, admit) the non-blank rows.
 
-    Returns (errors by index in raw_rows, form-level errors, resolved rows, admitted animals).
+    Returns (errors by index in raw_rows, form-level errors, what each kept row resolved to, admitted animals).
+    Labels are computed before the savepoint: rolling it back expires what was loaded inside.
     """
     kept = [i for i, raw in enumerate(raw_rows) if not importer.is_blank(raw)]
-    texts = {raw_rows[i]["species"].strip() for i in kept}
-    resolved = importer.resolve_species(texts)
+    resolved = importer.resolve_species({raw_rows[i]["species"].strip() for i in kept})
     codes = importer.enclosures_by_code(case.facility_id, {raw_rows[i]["enclosure"] for i in kept}) if by_code else {}
-    hints = _hinted_species([raw_rows[i] for i in kept])
     service_rows, own_errors, shown = [], {}, []
     for n, i in enumerate(kept):
         raw = raw_rows[i]
         species, message = resolved[raw["species"].strip()]
-        hinted = hints.get(n)
-        if species is None and hinted is not None:
-            species, message = hinted, None
         errors = {"species": [message]} if message else {}
         enclosure_text = (raw.get("enclosure") or "").strip()
         enclosure, enclosure_id = None, None
@@ -69,35 +64,33 @@ def admit(case, raw_rows: list[dict], *, by_code: bool, store: bool):
                 enclosure_id = enclosure.id
         elif enclosure_text:
             enclosure_id = importer.parse_int(enclosure_text)
+        if message := importer.identifier_syntax_error(raw.get("identifiers", "")):
+            errors["identifiers"] = [message]
         if errors:
             own_errors[n] = errors
         service_rows.append(importer.to_service_row(raw, species, enclosure_id))
-        shown.append({"index": i, "raw": raw, "species": species, "enclosure": enclosure})
+        shown.append({"index": i, "raw": raw,
+                      "species": importer.species_label(species) if species else "",
+                      "species_ref": str(species.id) if species else raw["species"],
+                      "enclosure": f"{enclosure.code} — {enclosure.name}" if enclosure else ""})
     row_errors, form_errors, animals = {}, [], []
-    with db.session.begin_nested() as savepoint:
-        try:
-            animals = services.admit_animals(case, service_rows, user=current_user)
-        except services.IntakeError as error:
-            form_errors = [m for messages in error.fields.values() for m in messages]
-            for n, errs in error.rows.items():
-                row_errors[kept[n]] = {COLUMN_OF.get(k, k): v for k, v in errs.items()}
-        for n, errs in own_errors.items():
-            row_errors.setdefault(kept[n], {}).update(errs)  # the more precise message wins
-        if row_errors or form_errors or not store:
+    savepoint = db.session.begin_nested()
+    keep = False
+    try:
+        animals = services.admit_animals(case, service_rows, user=current_user)
+        keep = store and not own_errors
+    except services.IntakeError as error:
+        form_errors = [m for messages in error.fields.values() for m in messages]
+        for n, errs in error.rows.items():
+            row_errors[kept[n]] = {COLUMN_OF.get(k, k): v for k, v in errs.items()}
+    finally:
+        if keep:
+            savepoint.commit()
+        else:
             savepoint.rollback()
-            animals = []
-    return row_errors, form_errors, shown, animals
-
-
-def _hinted_species(rows: list[dict]) -> dict[int, Species]:
-    """{row number: species intake.js chose from the list}, where the text still shows that species (one query)."""
-    hints = {n: importer.parse_int(raw.get("species_id") or "") for n, raw in enumerate(rows)}
-    ids = {h for h in hints.values() if isinstance(h, int)}
-    if not ids:
-        return {}
-    found = {s.id: s for s in db.session.execute(select(Species).where(Species.id.in_(ids))).scalars()}
-    return {n: found[h] for n, h in hints.items()
-            if h in found and importer.species_label(found[h]) == rows[n]["species"].strip()}
+    for n, errs in own_errors.items():
+        row_errors.setdefault(kept[n], {}).update(errs)  # the page's message is the more precise one
+    return row_errors, form_errors, shown, animals if keep else []
 
 
 def _admitted_message(animals) -> str:
@@ -107,44 +100,61 @@ def _admitted_message(animals) -> str:
 
 # --- the intake table --------------------------------------------------------------
 
+def _blank_row() -> dict:
+    return dict.fromkeys(TABLE_FIELDS, "") | {"quantity": "1"}
+
+
+def _posted_rows() -> list[dict]:
+    """The table's rows in displayed order, from indexed names (rows-3-species).
+
+    Indexes need not be contiguous (intake.js never renumbers after a removal). A
+    form posted as parallel lists (species=…&species=…) is read too.
+    """
+    by_index: dict[int, dict] = {}
+    for key in request.form:
+        match = ROW_NAME.match(key)
+        if match and match[2] in TABLE_FIELDS:
+            by_index.setdefault(int(match[1]), dict.fromkeys(TABLE_FIELDS, ""))[match[2]] = request.form[key]
+    if by_index:
+        return [by_index[i] for i in sorted(by_index)]
+    lists = {field: request.form.getlist(field) for field in TABLE_FIELDS}
+    count = max(len(v) for v in lists.values())
+    return [{f: (lists[f][i] if i < len(lists[f]) else "") for f in TABLE_FIELDS} for i in range(count)]
+
+
 @bp.route("/cases/<int:case_id>/intake", methods=["GET", "POST"])
 @require("animal.admit")
 def intake(case_id: int):
+    """The intake table: every non-empty row is admitted, or none is."""
     case = queries.get_case(case_id)
     if request.method == "GET":
-        rows = [dict.fromkeys(TABLE_FIELDS, "") | {"quantity": "1"} for _ in range(START_ROWS)]
-        return _intake_page(case, rows)
-    lists = {field: request.form.getlist(field) for field in TABLE_FIELDS}
-    count = max((len(v) for v in lists.values()), default=0)
-    rows = [{field: (lists[field][i] if i < len(lists[field]) else "") for field in TABLE_FIELDS}
-            for i in range(count)]
+        return _intake_page(case, [_blank_row() for _ in range(START_ROWS)])
+    rows = _posted_rows()
     row_errors, form_errors, _shown, animals = admit(case, rows, by_code=False, store=True)
     if row_errors or form_errors:
         db.session.rollback()
-        return _intake_page(queries.get_case(case_id), rows or [dict.fromkeys(TABLE_FIELDS, "")], row_errors,
-                            form_errors, status=422)
+        return _intake_page(queries.get_case(case_id), rows or [_blank_row()], row_errors, form_errors)
     message = _admitted_message(animals)
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("animals.case_detail", case_id=case_id))
 
 
-def _intake_page(case, rows, row_errors=None, form_errors=None, status=200):
+def _intake_page(case, rows, row_errors=None, form_errors=None):
     return render_template("animals/intake.html", case=case, rows=rows, row_errors=row_errors or {},
-                           form_errors=form_errors or [], enclosures=_enclosures(case), **_choices()), status
+                           form_errors=form_errors or [], enclosures=_enclosures(case), **_choices())
 
 
 @bp.get("/species/options")
 @require("animal.admit")
 def species_options():
-    """<option> elements for the species box's datalist: names matching ?q= (at most 20)."""
+    """<option> elements for the species box's datalist: at most 20 species matching ?q= by any name."""
     q = request.args.get("q", "").strip()
-    if len(q) < 1:
+    if not q:
         return Response("", mimetype="text/html")
     found = db.session.execute(species_stmt(q).limit(20)).scalars().all()
-    html = "".join(
-        f'<option value="{escape(importer.species_label(s))}" data-id="{s.id}">{escape(s.common_name_km or "")}'
-        "</option>" for s in found)
+    html = "".join(f'<option value="{escape(importer.species_label(s))}">{escape(s.common_name_km or "")}</option>'
+                   for s in found)
     return Response(html, mimetype="text/html")
 
 
@@ -153,6 +163,7 @@ def species_options():
 @bp.get("/cases/import-template.csv")
 @require("animal.admit")
 def import_template():
+    """The header and two example rows; the BOM makes Excel read it as UTF-8 (Khmer names)."""
     return Response("\ufeff" + importer.template_csv(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=intake-template.csv"})
 
@@ -160,7 +171,7 @@ def import_template():
 @bp.route("/cases/<int:case_id>/import", methods=["GET", "POST"])
 @require("animal.admit")
 def import_animals(case_id: int):
-    """Upload → preview (nothing stored) → confirm (all rows admitted in one transaction)."""
+    """Upload → preview (nothing stored) → confirm (all rows admitted in one transaction, or none)."""
     case = queries.get_case(case_id)
     if request.method == "GET":
         return _import_page(case)
@@ -170,26 +181,25 @@ def import_animals(case_id: int):
     except importer.ImportFileError as error:
         return _import_page(case, file_error=str(error), status=422)
     row_errors, form_errors, shown, animals = admit(case, raw_rows, by_code=True, store=confirming)
-    if confirming and animals:
+    if animals:
         message = _admitted_message(animals)
         db.session.commit()
         flash(message, "success")
         return redirect(url_for("animals.case_detail", case_id=case_id))
     db.session.rollback()
     valid = not row_errors and not form_errors
-    # The preview's species and enclosures were read inside the rolled-back savepoint: show plain values.
-    preview = [{"index": r["index"], "raw": r["raw"],
-                "species": importer.species_label(r["species"]) if r["species"] else "",
-                "enclosure": str(r["enclosure"]) if r["enclosure"] else ""} for r in shown]
-    return _import_page(queries.get_case(case_id), preview=preview, row_errors=row_errors, form_errors=form_errors,
-                        rows_json=json.dumps(raw_rows) if valid else "",
-                        status=200 if valid and not confirming else 422)
+    # What the confirm form posts back: each row with its species as a catalogue id (resolved, so a
+    # catalogue change between preview and confirm cannot pick another species); the service checks all again.
+    resolved = [r["raw"] | {"species": r["species_ref"]} for r in shown]
+    return _import_page(queries.get_case(case_id), preview=shown, row_errors=row_errors, form_errors=form_errors,
+                        rows_json=json.dumps(resolved) if valid else "", status=422 if confirming else 200)
 
 
 def _uploaded_rows() -> list[dict]:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise importer.ImportFileError(_("Choose a CSV or XLSX file."))
+    # Read one byte past the limit: enough to know it is too large without reading all of it.
     data = upload.stream.read(importer.MAX_BYTES + 1)
     return importer.read_upload(data, upload.filename)
 
@@ -202,7 +212,9 @@ def _confirmed_rows() -> list[dict]:
         rows = None
     if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
         raise importer.ImportFileError(_("The preview was lost; upload the file again."))
-    return [{column: str(r.get(column) or "") for column in importer.COLUMNS} for r in rows[:importer.MAX_ROWS]]
+    if len(rows) > importer.MAX_ROWS:
+        raise importer.ImportFileError(_("At most %(n)d rows in one file.", n=importer.MAX_ROWS))
+    return [{column: str(r.get(column) or "") for column in importer.COLUMNS} for r in rows]
 
 
 def _import_page(case, *, file_error=None, preview=None, row_errors=None, form_errors=None, rows_json="",

@@ -94,7 +94,7 @@ def test_preview_then_confirm_stores_every_row(client, login, case, catalogue, q
     html = response.get_data(as_text=True)
     assert response.status_code == 200, html
     assert 'data-testid="preview-valid"' in html and html.count('data-testid="preview-row"') == 8
-    assert "Oriental rat snake (Ptyas mucosa)" in html and "Q-1 — Quarantine 1" in html
+    assert "Oriental rat snake — Ptyas mucosa" in html and "Q-1 — Quarantine 1" in html
     assert _count(db) == 0
     response = _confirm(client, case, html)
     assert response.status_code == 302, response.get_data(as_text=True)
@@ -116,20 +116,22 @@ def test_row_errors_are_shown_and_nothing_is_stored_even_when_confirm_is_forced(
             ["Long-tailed macaque", "two", "x", "", "", "", "", "", ""]]
     response = _upload(client, case, _csv(tmp_path, rows))
     html = response.get_data(as_text=True)
-    assert response.status_code == 422
-    assert "No species matches" in html and "No enclosure with code NOPE-9" in html
+    assert response.status_code == 200
+    rows_html = html.split('data-testid="preview-row"')[1:]
+    assert "Unknown species" in rows_html[1] and "No enclosure with code NOPE-9" in rows_html[2]
     assert "At least 1." in html and "Must be one of" in html
     assert 'name="rows_json"' not in html
     assert html.count("table-danger") == 3
     forced = [dict(zip(HEADER, row, strict=True)) for row in rows]
     response = client.post_form(f"/cases/{case.id}/import", {"rows_json": json.dumps(forced)})
-    assert response.status_code == 422 and "No species matches" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "Unknown species" in response.get_data(as_text=True)
     assert _count(db) == 0
 
 
 @pytest.mark.parametrize(("name", "data"), [
-    ("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(100)),
+    ("rows.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(100)),
     ("random.xlsx", bytes(range(256)) * 4),
+    ("random.csv", bytes(range(255, -1, -1)) * 4),
     ("latin1.csv", "species\nTortue grecque à tête\n".encode("latin-1")),
     ("notes.docx", b"hello"),
     ("empty.csv", b""),
@@ -143,6 +145,23 @@ def test_unreadable_files_get_a_clear_error(client, login, case, catalogue, db, 
     response = _upload(client, case, path)
     assert response.status_code == 422
     assert 'data-testid="file-error"' in response.get_data(as_text=True)
+    assert _count(db) == 0
+
+
+def test_the_confirm_form_carries_resolved_species_and_a_tampered_one_is_refused(client, login, case, catalogue,
+                                                                               quarantine, db, tmp_path):
+    login("coordinator")
+    html = _upload(client, case, _csv(tmp_path, [["Sunda pangolin", "1", "", "", "", "", "Q-1", "", ""]]))
+    html = html.get_data(as_text=True)
+    from html import unescape
+
+    posted = json.loads(unescape(re.search(r'name="rows_json" value="([^"]*)"', html).group(1)))
+    assert posted[0]["species"] == str(catalogue["pangolin"].id) and posted[0]["enclosure"] == "Q-1"
+    posted[0]["quantity"] = "-4"
+    response = client.post_form(f"/cases/{case.id}/import", {"rows_json": json.dumps(posted)})
+    assert response.status_code == 422 and "At least 1." in response.get_data(as_text=True)
+    response = client.post_form(f"/cases/{case.id}/import", {"rows_json": "not json"})
+    assert response.status_code == 422 and 'data-testid="file-error"' in response.get_data(as_text=True)
     assert _count(db) == 0
 
 

@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from playwright.sync_api import expect
 
 from tests import factories
 
@@ -51,20 +50,19 @@ def test_coordinator_records_a_seizure_of_three_species(page, live_db):
 
     # Typed names: the turtle by its English name, the macaque picked from the list, the pangolin in Khmer.
     turtle = rows.nth(0)
-    turtle.locator("input[name=species]").fill("Amboina box turtle")
-    turtle.locator("input[name=quantity]").fill("50")
-    turtle.locator("select[name=enclosure]").select_option(str(quarantine.id))
+    turtle.locator("[data-field=species]").fill("Amboina box turtle")
+    turtle.locator("[data-field=quantity]").fill("50")
+    turtle.locator("[data-field=enclosure]").select_option(str(quarantine.id))
     macaque = rows.nth(1)
-    macaque.locator("input[name=species]").press_sequentially("macaq", delay=30)
+    macaque.locator("[data-field=species]").press_sequentially("macaq", delay=30)
+    # The list of species is filled by htmx as one types; picking an option puts its text in the box.
     page.locator("#species-options option").first.wait_for(state="attached")
-    macaque.locator("input[name=species]").fill("Long-tailed macaque (Macaca fascicularis)")
-    # intake.js sets the hidden species id once the text is one of the offered names.
-    expect(macaque.locator("input[name=species_id]")).not_to_have_value("")
-    macaque.locator("select[name=sex]").select_option("female")
-    macaque.locator("input[name=name]").fill("Sophea")
-    macaque.locator("input[name=identifiers]").fill("microchip:985112000123456")
-    macaque.locator("select[name=enclosure]").select_option(str(quarantine.id))
-    rows.nth(2).locator("input[name=species]").fill("សត្វលលក")
+    macaque.locator("[data-field=species]").fill("Long-tailed macaque — Macaca fascicularis")
+    macaque.locator("[data-field=sex]").select_option("female")
+    macaque.locator("[data-field=name]").fill("Sophea")
+    macaque.locator("[data-field=identifiers]").fill("microchip:985112000123456")
+    macaque.locator("[data-field=enclosure]").select_option(str(quarantine.id))
+    rows.nth(2).locator("[data-field=species]").fill("សត្វលលក")
     page.click("[data-testid=admit]")
     page.wait_for_url(case_url)
     assert "3 records, 52 animals admitted." in page.content()

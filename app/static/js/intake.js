@@ -1,10 +1,11 @@
 /* The intake table: add and remove rows, species look-up by any name.
  *
- * Rows are cloned from <template id="intake-row-template">; every row has the
- * same input names, so the server reads them as parallel lists (no renumbering).
- * Typing in a species box asks /species/options?q= for matching names and fills
- * the shared <datalist>; when the text is exactly one option, its id goes in the
- * row's hidden species_id (the server resolves the text itself otherwise).
+ * Rows are cloned from <template id="intake-row-template">, whose input names hold
+ * "__index__" (rows-__index__-species); each clone gets the next unused index. Indexes
+ * are never renumbered after a removal: the server reads them in order, gaps allowed.
+ * Typing in a species box asks /species/options?q= (through htmx) for matching
+ * names and fills the shared <datalist id="species-options">; the server resolves
+ * the typed text itself on submit, so nothing breaks when the look-up is offline.
  */
 (function () {
   "use strict";
@@ -12,10 +13,18 @@
   if (!form) return;
   const tbody = document.getElementById("intake-rows");
   const template = document.getElementById("intake-row-template");
-  const datalist = document.getElementById("species-options");
   const optionsUrl = form.dataset.optionsUrl;
   let timer = null;
   let lastQuery = null;
+
+  function nextIndex() {
+    let max = -1;
+    tbody.querySelectorAll("[name^='rows-']").forEach(function (input) {
+      const n = parseInt(input.name.split("-")[1], 10);
+      if (n > max) max = n;
+    });
+    return max + 1;
+  }
 
   function renumber() {
     tbody.querySelectorAll("tr.intake-row").forEach(function (tr, i) {
@@ -25,31 +34,24 @@
   }
 
   function addRow() {
+    const index = String(nextIndex());
     const fragment = template.content.cloneNode(true);
+    fragment.querySelectorAll("[name]").forEach(function (input) {
+      input.name = input.name.replace("__index__", index);
+    });
     tbody.appendChild(fragment);
     renumber();
     const rows = tbody.querySelectorAll("tr.intake-row");
     rows[rows.length - 1].querySelector(".species-text").focus();
   }
 
-  function matchOption(input) {
-    const hidden = input.parentElement.querySelector("input[name=species_id]");
-    const match = Array.from(datalist.options).find(function (o) { return o.value === input.value; });
-    hidden.value = match ? match.dataset.id : "";
-  }
-
   function lookUp(input) {
     const q = input.value.trim();
-    if (!q || q === lastQuery) { matchOption(input); return; }
+    if (!q || q === lastQuery || !window.htmx) return;
     lastQuery = q;
-    fetch(optionsUrl + "?q=" + encodeURIComponent(q), { headers: { "HX-Request": "true" }, credentials: "same-origin" })
-      .then(function (response) { return response.ok ? response.text() : ""; })
-      .then(function (html) {
-        const doc = new DOMParser().parseFromString("<select>" + html + "</select>", "text/html");
-        datalist.replaceChildren.apply(datalist, Array.from(doc.querySelectorAll("option")));
-        matchOption(input);
-      })
-      .catch(function () { /* offline: the server resolves the typed name on submit */ });
+    window.htmx.ajax("GET", optionsUrl + "?q=" + encodeURIComponent(q),
+      { target: "#species-options", swap: "innerHTML" })
+      .catch(function () { lastQuery = null; /* offline: the server resolves the typed name on submit */ });
   }
 
   document.getElementById("add-row").addEventListener("click", addRow);
@@ -61,21 +63,19 @@
     if (rows.length > 1) {
       button.closest("tr").remove();
     } else {
-      button.closest("tr").querySelectorAll("input[type=text], input[type=number], input[type=hidden]")
-        .forEach(function (i) { i.value = i.name === "quantity" ? "1" : ""; });
+      button.closest("tr").querySelectorAll("input, select").forEach(function (i) {
+        i.value = i.dataset.field === "quantity" ? "1" : "";
+      });
     }
     renumber();
+    const first = tbody.querySelector(".species-text");
+    if (first) first.focus();
   });
 
   tbody.addEventListener("input", function (event) {
     const input = event.target;
     if (!input.classList.contains("species-text")) return;
-    matchOption(input);
     clearTimeout(timer);
     timer = setTimeout(function () { lookUp(input); }, 200);
-  });
-
-  tbody.addEventListener("change", function (event) {
-    if (event.target.classList.contains("species-text")) matchOption(event.target);
   });
 })();
