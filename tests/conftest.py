@@ -193,6 +193,18 @@ def login(client, make_user, db):
     return _login
 
 
+@pytest.fixture
+def bearer(client, make_user):
+    """bearer(role, **user_kwargs) -> Authorization headers of a new user with that role."""
+
+    def _bearer(role: str, **kwargs):
+        user = make_user(role, **kwargs)
+        response = client.post("/api/v1/auth/tokens", json={"email": user.email, "password": PASSWORD})
+        return {"Authorization": f"Bearer {response.json['token']}"}
+
+    return _bearer
+
+
 class QueryCounter:
     def __init__(self):
         self.statements: list[str] = []

@@ -13,10 +13,10 @@ from marshmallow import Schema, fields
 
 from app.animals import attachments, queries
 from app.animals.models import Attachment
+from app.animals.views_attachments import commit_or_discard
 from app.api import api_blueprint
 from app.auth.permissions import require
 from app.common.idempotency import idempotent
-from app.extensions import db
 
 bp = api_blueprint("attachments", __name__, "Photos of animals and cases; PDF documents of cases.")
 
@@ -89,11 +89,5 @@ def _store(**owner) -> Attachment:
         )
     except attachments.AttachmentError as error:
         abort(error.status, message=error.message, errors={"files": error.fields})
-    try:
-        db.session.commit()
-    except BaseException:
-        # A row that could not be stored must not leave its files behind.
-        db.session.rollback()
-        attachments.discard_files(attachment)
-        raise
+    commit_or_discard(attachment)
     return attachment

@@ -20,10 +20,6 @@ from app.reference import queries as reference_queries
 from app.reference.views import arm_with_current_version, page_arg, per_page_arg, show_errors
 
 
-def _visible_facilities():
-    return db.session.execute(reference_queries.facilities_stmt()).scalars().all()
-
-
 @bp.get("/cases")
 @require("case.view")
 def cases():
@@ -44,7 +40,7 @@ def _case_form_page(form, case=None, conflict=False, status=200):
 @require("case.manage")
 def new_case():
     form = CaseForm()
-    facilities = _visible_facilities()
+    facilities = reference_queries.visible_facilities()
     form.facility_id.choices = [SelectChoice(f.id, f.name) for f in facilities]
     if form.validate_on_submit():
         facility = reference_queries.get_facility(form.facility_id.data)

@@ -70,12 +70,12 @@ def _upload(*, case: Case | None = None, animal: Animal | None = None):
     except attachments.AttachmentError as error:
         return _form_again(error, case=case, animal=animal, caption=caption)
     kind = attachment.kind
-    _commit(attachment)
+    commit_or_discard(attachment)
     flash(_("Photo added.") if kind == attachments.PHOTO else _("Document added."), "success")
     return redirect(_record_url(case, animal))
 
 
-def _commit(attachment: Attachment) -> None:
+def commit_or_discard(attachment: Attachment) -> None:
     """Commit the new row; if that fails, remove its files so that none is left without a row."""
     try:
         db.session.commit()

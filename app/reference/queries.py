@@ -16,6 +16,11 @@ def facilities_stmt() -> Select:
     return select(Facility).where(facility_clause(Facility.id)).order_by(Facility.code)
 
 
+def visible_facilities() -> list[Facility]:
+    """The facilities the current user may see, by code (for facility pickers on forms)."""
+    return list(db.session.execute(facilities_stmt()).scalars())
+
+
 def get_facility(facility_id: int) -> Facility:
     """A facility the user may see, or 404 (its existence is not theirs to know)."""
     facility = db.session.get(Facility, facility_id)

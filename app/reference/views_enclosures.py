@@ -25,10 +25,6 @@ from app.reference.views import (
 )
 
 
-def _visible_facilities():
-    return db.session.execute(queries.facilities_stmt()).scalars().all()
-
-
 def _form_page(form, enclosure=None, conflict=False, status=200):
     return render_template(
         "reference/enclosure_form.html", form=form, enclosure=enclosure, conflict=conflict, **labels()
@@ -51,7 +47,7 @@ def enclosures():
     stmt = queries.enclosures_stmt(facility_id=facility_id, quarantine=True if quarantine_only else None)
     page = paginate(stmt, page_arg(), per_page_arg())
     return render_template(
-        "reference/enclosures.html", page=page, facilities=_visible_facilities(), facility_id=facility_id,
+        "reference/enclosures.html", page=page, facilities=queries.visible_facilities(), facility_id=facility_id,
         quarantine_only=quarantine_only, **labels(),
     )
 
@@ -60,7 +56,7 @@ def enclosures():
 @require("enclosure.manage")
 def new_enclosure():
     form = EnclosureForm()
-    form.facility_id.choices = [SelectChoice(f.id, str(f)) for f in _visible_facilities()]
+    form.facility_id.choices = [SelectChoice(f.id, str(f)) for f in queries.visible_facilities()]
     if request.method == "GET" and request.args.get("facility_id", type=int):
         form.facility_id.data = request.args.get("facility_id", type=int)
     if form.validate_on_submit():

@@ -1,21 +1,8 @@
-"""Fixtures for intake tests: bearer headers per role, a seizure case, catalogue species."""
+"""Fixtures for intake tests: a seizure case, catalogue species, a quarantine enclosure."""
 
 import pytest
 
 from tests import factories
-
-
-@pytest.fixture
-def bearer(client, make_user):
-    """bearer(role, **user_kwargs) -> Authorization headers of a new user with that role."""
-
-    def _bearer(role="coordinator", **kwargs):
-        user = make_user(role, **kwargs)
-        response = client.post("/api/v1/auth/tokens", json={"email": user.email,
-                                                           "password": factories.DEFAULT_PASSWORD})
-        return {"Authorization": f"Bearer {response.json['token']}"}
-
-    return _bearer
 
 
 @pytest.fixture

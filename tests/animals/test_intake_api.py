@@ -36,7 +36,7 @@ def test_coordinator_records_a_seizure_and_its_animals(client, bearer, facility,
 
 
 def test_one_bad_row_stores_nothing_and_names_the_row(client, bearer, case, species, quarantine, db):
-    headers = bearer()
+    headers = bearer("coordinator")
     malformed = [{"species_id": species["turtle"].id, "quantity": 10}, {"species_id": 1, "quantity": 0, "sex": "x"}]
     response = client.post(f"/api/v1/cases/{case.id}/animals", json={"animals": malformed}, headers=headers)
     assert response.status_code == 422
@@ -53,7 +53,7 @@ def test_duplicate_microchip_is_refused(client, bearer, case, species):
     chip = [{"kind": "microchip", "value": "900000000000001"}]
     rows = [{"species_id": species["macaque"].id, "identifiers": chip},
             {"species_id": species["macaque"].id, "identifiers": chip}]
-    response = client.post(f"/api/v1/cases/{case.id}/animals", json={"animals": rows}, headers=bearer())
+    response = client.post(f"/api/v1/cases/{case.id}/animals", json={"animals": rows}, headers=bearer("coordinator"))
     assert response.status_code == 422
     assert "already in use" in str(response.json["error"]["fields"])
 
@@ -63,7 +63,7 @@ def test_enclosure_of_another_facility_is_refused(client, bearer, case, species,
 
     elsewhere = EnclosureFactory(facility=other_facility)
     rows = [{"species_id": species["macaque"].id, "enclosure_id": elsewhere.id}]
-    response = client.post(f"/api/v1/cases/{case.id}/animals", json={"animals": rows}, headers=bearer())
+    response = client.post(f"/api/v1/cases/{case.id}/animals", json={"animals": rows}, headers=bearer("coordinator"))
     assert response.status_code == 422
 
 
@@ -87,7 +87,7 @@ def test_keeper_of_another_facility_gets_404(client, bearer, case, other_facilit
 
 
 def test_idempotency_key_returns_the_first_result(client, bearer, facility, db):
-    headers = {**bearer(), "Idempotency-Key": "intake-7f3a"}
+    headers = {**bearer("coordinator"), "Idempotency-Key": "intake-7f3a"}
     body = _case_body(facility)
     first = client.post("/api/v1/cases", json=body, headers=headers)
     again = client.post("/api/v1/cases", json=body, headers=headers)
@@ -100,7 +100,7 @@ def test_idempotency_key_returns_the_first_result(client, bearer, facility, db):
 
 def test_future_seizure_is_refused(client, bearer, facility):
     response = client.post("/api/v1/cases", json=_case_body(facility, occurred_at="2099-01-01T00:00:00Z"),
-                           headers=bearer())
+                           headers=bearer("coordinator"))
     assert response.status_code == 422
     assert "occurred_at" in response.json["error"]["fields"]
 

@@ -18,7 +18,7 @@ def _admit(client, headers, case, rows):
 
 
 def test_split_moves_quantity_and_links_the_parent(client, bearer, case, species, quarantine, facility, db):
-    headers = bearer()
+    headers = bearer("coordinator")
     clinic = factories.EnclosureFactory(facility=facility, code="CL-1", kind="clinic")
     (lot,) = _admit(client, headers, case, [{"species_id": species["turtle"].id, "quantity": 50,
                                              "enclosure_id": quarantine.id}])
@@ -34,7 +34,7 @@ def test_split_moves_quantity_and_links_the_parent(client, bearer, case, species
 
 
 def test_split_cannot_take_the_whole_lot_or_more(client, bearer, case, species):
-    headers = bearer()
+    headers = bearer("coordinator")
     (lot,) = _admit(client, headers, case, [{"species_id": species["turtle"].id, "quantity": 5}])
     for quantity in (5, 6, 0, -1):
         response = client.post(f"/api/v1/animals/{lot['id']}/split", json={"quantity": quantity}, headers=headers)
@@ -44,7 +44,7 @@ def test_split_cannot_take_the_whole_lot_or_more(client, bearer, case, species):
 
 def test_moves_keep_history_and_refuse_other_facilities(client, bearer, case, species, quarantine, facility,
                                                         other_facility, db):
-    headers = bearer()
+    headers = bearer("coordinator")
     (macaque,) = _admit(client, headers, case, [{"species_id": species["macaque"].id,
                                                  "enclosure_id": quarantine.id}])
     run = factories.EnclosureFactory(facility=facility, code="P-01")
@@ -62,7 +62,7 @@ def test_moves_keep_history_and_refuse_other_facilities(client, bearer, case, sp
 
 
 def test_evidence_hold_is_set_and_lifted_with_reasons_and_history(client, bearer, case, db):
-    headers = bearer()
+    headers = bearer("coordinator")
     url = f"/api/v1/cases/{case.id}/evidence-hold"
     assert client.post(url, json={"active": True, "reason": "court case 118/2026"}, headers=headers).status_code == 201
     assert client.get(f"/api/v1/cases/{case.id}", headers=headers).json["evidence_hold"] is True
@@ -88,7 +88,7 @@ def test_ensure_not_held_names_the_case(db, case, species):
 
 
 def test_handovers_for_the_case_and_one_animal(client, bearer, case, species):
-    headers = bearer()
+    headers = bearer("coordinator")
     (pangolin,) = _admit(client, headers, case, [{"species_id": species["pangolin"].id}])
     body = {"from_party": "Customs, Koh Kong", "to_party": "Phnom Tamao", "handed_at": "2026-11-20T10:00:00Z",
             "place": "Koh Kong port", "purpose": "care pending trial", "seal_ids": "S-1, S-2"}

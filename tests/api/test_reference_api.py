@@ -6,17 +6,6 @@ from tests import factories
 
 
 @pytest.fixture
-def bearer(client, make_user):
-    def _bearer(role="admin", **kwargs):
-        user = make_user(role, **kwargs)
-        response = client.post("/api/v1/auth/tokens", json={"email": user.email,
-                                                           "password": factories.DEFAULT_PASSWORD})
-        return {"Authorization": f"Bearer {response.json['token']}"}
-
-    return _bearer
-
-
-@pytest.fixture
 def catalogue(db):
     return [
         factories.SpeciesFactory(scientific_name="Helarctos malayanus", common_name_en="Sun bear",
@@ -65,7 +54,7 @@ def test_only_admins_change_the_catalogue(client, bearer, catalogue):
 
 def test_species_validation_errors_name_the_fields(client, bearer):
     body = {"scientific_name": "X", "common_name_en": "", "taxon_class": "dragon", "quarantine_days": "30"}
-    response = client.post("/api/v1/species", json=body, headers=bearer())
+    response = client.post("/api/v1/species", json=body, headers=bearer("admin"))
     assert response.status_code == 422
     assert set(response.json["error"]["fields"]) == {"scientific_name", "common_name_en", "taxon_class",
                                                       "quarantine_days"}
@@ -73,13 +62,13 @@ def test_species_validation_errors_name_the_fields(client, bearer):
 
 def test_duplicate_species_is_422_with_field_message(client, bearer, catalogue):
     body = {"scientific_name": "Helarctos malayanus", "common_name_en": "Sun bear", "taxon_class": "mammal"}
-    response = client.post("/api/v1/species", json=body, headers=bearer())
+    response = client.post("/api/v1/species", json=body, headers=bearer("admin"))
     assert response.status_code == 422
     assert "scientific_name" in response.json["error"]["fields"]
 
 
 def test_stale_version_is_409_with_the_current_record(client, bearer, catalogue):
-    headers = bearer()
+    headers = bearer("admin")
     species = catalogue[0]
     first = client.patch(f"/api/v1/species/{species.id}", json={"version": 1, "quarantine_days": 40}, headers=headers)
     assert first.status_code == 200 and first.json["version"] == 2
@@ -109,7 +98,7 @@ def test_network_wide_coordinator_sees_every_facility(client, bearer, facility, 
 
 
 def test_enclosure_code_is_unique_per_facility(client, bearer, facility):
-    headers = bearer()
+    headers = bearer("admin")
     body = {"facility_id": facility.id, "code": "Q-1", "name": "Quarantine 1"}
     assert client.post("/api/v1/enclosures", json=body, headers=headers).status_code == 201
     response = client.post("/api/v1/enclosures", json=body, headers=headers)
