@@ -73,6 +73,29 @@ def show_errors(form, fields: dict[str, list[str]]) -> None:
             form.form_errors.extend(messages)
 
 
+def edit_versioned(record, form, *, write, reload, page, saved):
+    """The POST of an edit form for a versioned record, shared by facilities, enclosures and species.
+
+    A form whose `version` is not the record's is a conflict (409) showing the current
+    values; otherwise `write(record)` runs through save(), and a row changed between
+    our read and our UPDATE is the same conflict. `page(form, record, conflict=, status=)`
+    renders the form, `saved(record)` answers a successful save, `reload()` reads anew.
+    """
+    valid = form.validate()
+    if form.version.data != record.version:
+        arm_with_current_version(form, record)
+        return page(form, record, conflict=True, status=409)
+    if valid:
+        outcome = save(form, lambda: write(record))
+        if outcome is Outcome.SAVED:
+            return saved(record)
+        record = reload()
+        if outcome is Outcome.STALE:
+            arm_with_current_version(form, record)
+            return page(form, record, conflict=True, status=409)
+    return page(form, record)
+
+
 def arm_with_current_version(form, record) -> None:
     """After a conflict the form carries the current version: saving again is a deliberate choice."""
     form.version.data = record.version
@@ -131,22 +154,15 @@ def edit_facility(facility_id: int):
     if request.method == "GET":
         return _facility_page(EditFacilityForm(formdata=None, obj=facility), facility)
     form = EditFacilityForm()
-    valid = form.validate()
-    if form.version.data != facility.version:
-        arm_with_current_version(form, facility)
-        return _facility_page(form, facility, conflict=True, status=409)
-    if valid:
-        values = {"name": form.name.data, "kind": form.kind.data, "province": form.province.data or "",
-                  "timezone": form.timezone.data}
-        outcome = save(form, lambda: services.update_facility(facility, values))
-        if outcome is Outcome.SAVED:
-            flash(_("The changes to %(code)s are saved.", code=facility.code), "success")
-            return redirect(url_for("reference.facilities"))
-        facility = queries.get_facility(facility_id)
-        if outcome is Outcome.STALE:
-            arm_with_current_version(form, facility)
-            return _facility_page(form, facility, conflict=True, status=409)
-    return _facility_page(form, facility)
+
+    def saved(record):
+        flash(_("The changes to %(code)s are saved.", code=record.code), "success")
+        return redirect(url_for("reference.facilities"))
+
+    values = {"name": form.name.data, "kind": form.kind.data, "province": form.province.data or "",
+              "timezone": form.timezone.data}
+    return edit_versioned(facility, form, write=lambda record: services.update_facility(record, values),
+                          reload=lambda: queries.get_facility(facility_id), page=_facility_page, saved=saved)
 
 
 from app.reference import views_enclosures, views_species  # noqa: E402, F401

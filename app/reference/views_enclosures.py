@@ -16,9 +16,9 @@ from app.reference import queries, services
 from app.reference.forms import EditEnclosureForm, EnclosureForm, labels
 from app.reference.views import (
     Outcome,
-    arm_with_current_version,
     bp,
     delete_refused_message,
+    edit_versioned,
     page_arg,
     per_page_arg,
     save,
@@ -85,21 +85,13 @@ def edit_enclosure(enclosure_id: int):
     if request.method == "GET":
         return _form_page(EditEnclosureForm(formdata=None, obj=enclosure), enclosure)
     form = EditEnclosureForm()
-    valid = form.validate()
-    if form.version.data != enclosure.version:
-        arm_with_current_version(form, enclosure)
-        return _form_page(form, enclosure, conflict=True, status=409)
-    if valid:
-        values = _values(form)
-        outcome = save(form, lambda: services.update_enclosure(enclosure, values))
-        if outcome is Outcome.SAVED:
-            flash(_("The changes to enclosure %(code)s are saved.", code=enclosure.code), "success")
-            return redirect(url_for("reference.enclosure", enclosure_id=enclosure.id))
-        enclosure = queries.get_enclosure(enclosure_id)
-        if outcome is Outcome.STALE:
-            arm_with_current_version(form, enclosure)
-            return _form_page(form, enclosure, conflict=True, status=409)
-    return _form_page(form, enclosure)
+
+    def saved(record):
+        flash(_("The changes to enclosure %(code)s are saved.", code=record.code), "success")
+        return redirect(url_for("reference.enclosure", enclosure_id=record.id))
+
+    return edit_versioned(enclosure, form, write=lambda record: services.update_enclosure(record, _values(form)),
+                          reload=lambda: queries.get_enclosure(enclosure_id), page=_form_page, saved=saved)
 
 
 @bp.post("/enclosures/<int:enclosure_id>/delete")

@@ -15,9 +15,9 @@ from app.reference import queries, services
 from app.reference.forms import TAXON_CLASS_LABELS, EditSpeciesForm, SpeciesForm, labels
 from app.reference.views import (
     Outcome,
-    arm_with_current_version,
     bp,
     delete_refused_message,
+    edit_versioned,
     page_arg,
     per_page_arg,
     save,
@@ -84,21 +84,13 @@ def edit_species(species_id: int):
     if request.method == "GET":
         return _form_page(EditSpeciesForm(formdata=None, obj=record), record)
     form = EditSpeciesForm()
-    valid = form.validate()
-    if form.version.data != record.version:
-        arm_with_current_version(form, record)
-        return _form_page(form, record, conflict=True, status=409)
-    if valid:
-        values = _values(form)
-        outcome = save(form, lambda: services.update_species(record, values))
-        if outcome is Outcome.SAVED:
-            flash(_("The changes to %(name)s are saved.", name=record.common_name_en), "success")
-            return redirect(url_for("reference.species", species_id=record.id))
-        record = queries.get_species(species_id)
-        if outcome is Outcome.STALE:
-            arm_with_current_version(form, record)
-            return _form_page(form, record, conflict=True, status=409)
-    return _form_page(form, record)
+
+    def saved(species):
+        flash(_("The changes to %(name)s are saved.", name=species.common_name_en), "success")
+        return redirect(url_for("reference.species", species_id=species.id))
+
+    return edit_versioned(record, form, write=lambda species: services.update_species(species, _values(form)),
+                          reload=lambda: queries.get_species(species_id), page=_form_page, saved=saved)
 
 
 @bp.post("/species/<int:species_id>/delete")
