@@ -86,6 +86,14 @@ class Config:
     API_MAX_PER_PAGE = 200
     API_TOKEN_DAYS = _env_int("API_TOKEN_DAYS", 90)
 
+    # Daily care. A task is overdue when its due time plus its kind's grace has passed.
+    CARE_GRACE_MINUTES = {"feed": 60, "medicate": 30, "weigh": 240, "clean": 240, "observe": 240, "enrich": 480}
+    CARE_BACKDATE_HOURS = _env_int("CARE_BACKDATE_HOURS", 48)
+    # Recorded more than this after it was done, a log is marked a late entry.
+    CARE_LATE_ENTRY_MINUTES = _env_int("CARE_LATE_ENTRY_MINUTES", 60)
+    # A tablet's clock a few minutes fast is not a log from the future.
+    CARE_CLOCK_SKEW_MINUTES = 5
+
     SEED_DEMO_PASSWORD = os.environ.get("SEED_DEMO_PASSWORD", "rescue-ledger-demo")
 
     @classmethod

@@ -59,11 +59,14 @@ def register_blueprints(app: Flask) -> None:
     from app.animals.views import bp as animals_bp
     from app.api import init_api
     from app.auth.views import bp as auth_bp
+    from app.care.receivers import connect_receivers
+    from app.care.views import bp as care_bp
     from app.core.views import bp as core_bp
     from app.reference.views import bp as reference_bp
 
-    for blueprint in (core_bp, auth_bp, reference_bp, animals_bp, admin_bp):
+    for blueprint in (core_bp, auth_bp, reference_bp, animals_bp, care_bp, admin_bp):
         app.register_blueprint(blueprint)
+    connect_receivers()
     init_api(app)
 
 

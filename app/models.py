@@ -11,6 +11,7 @@ from app.animals.models import (
     Sequence,
 )
 from app.auth.models import ApiToken, Facility, LoginSession, User, user_facilities
+from app.care.models import CareLog, CareSchedule, CareTask, CareTemplate, Weight
 from app.common.audit import AuditEvent
 from app.common.idempotency import IdempotencyKey
 from app.reference.models import Enclosure, Species
@@ -20,6 +21,10 @@ __all__ = [
     "ApiToken",
     "Attachment",
     "AuditEvent",
+    "CareLog",
+    "CareSchedule",
+    "CareTask",
+    "CareTemplate",
     "Case",
     "CustodyHandover",
     "Enclosure",
@@ -32,5 +37,6 @@ __all__ = [
     "Sequence",
     "Species",
     "User",
+    "Weight",
     "user_facilities",
 ]

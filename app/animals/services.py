@@ -23,6 +23,7 @@ from app.animals.models import (
     Sex,
 )
 from app.animals.numbers import accession_numbers, case_reference
+from app.animals.signals import animal_split, animals_admitted
 from app.auth.models import Facility, User
 from app.common.db import utcnow
 from app.common.errors import RuleError
@@ -218,6 +219,7 @@ def admit_animals(case: Case, rows: Sequence[dict], *, user: User | None, admitt
         for a in animals if a.enclosure_id is not None
     )
     db.session.flush()
+    animals_admitted.send(animals=animals, user=user)
     return animals
 
 
@@ -309,6 +311,7 @@ def split_animal(animal: Animal, *, quantity: int, enclosure: Enclosure | None, 
                                    to_enclosure_id=target_id, reason=reason.strip() or
                                    f"Split from {animal.accession_number}", moved_by_id=user.id if user else None))
         db.session.flush()
+    animal_split.send(parent=animal, child=child, user=user)
     return child
 
 

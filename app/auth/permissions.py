@@ -38,6 +38,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "animal.split": CLINICAL,
     "attachment.view": ALL_ROLES,
     "attachment.upload": STAFF,
+    "care.view": ALL_ROLES,
+    "care.log": STAFF,  # care logs, task completions and weights
+    "care.plan": CLINICAL,  # schedules of animals and enclosures
+    "care.template": COORDINATION,  # species' default schedules
 }
 
 

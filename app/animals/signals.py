@@ -1,0 +1,13 @@
+"""Signals other domains listen to, so that animals never imports them (imports point one way).
+
+Receivers run inside the sender's transaction and may only flush.
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+# Sent with animals=[Animal, ...], user=User | None after new records are flushed.
+animals_admitted = _signals.signal("animals-admitted")
+# Sent with parent=Animal, child=Animal, user=User | None after a split is flushed.
+animal_split = _signals.signal("animal-split")

@@ -1,0 +1,1 @@
+"""Daily husbandry: care schedules, the keeper's round, care logs and weights."""

@@ -1,0 +1,222 @@
+"""Reads for daily care: the round, tasks, schedules, templates, care logs and weights.
+
+Everything is limited to the current user's facilities; a record outside them is a 404.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from flask import abort, current_app
+from sqlalchemy import Select, and_, false, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
+
+from app.animals.models import Animal, AnimalStatus
+from app.auth.permissions import facility_clause
+from app.care.models import CareLog, CareSchedule, CareTask, CareTemplate, TaskStatus, Weight
+from app.extensions import db
+from app.reference.models import Enclosure
+
+# Open tasks older than this drop off the round (the alerts of the scheduler issue keep them in view).
+ROUND_LOOKBACK = timedelta(days=7)
+
+
+def grace(kind: str) -> timedelta:
+    return timedelta(minutes=current_app.config["CARE_GRACE_MINUTES"].get(kind, 60))
+
+
+def overdue_clause(now: datetime):
+    """Open tasks whose due time plus their kind's grace has passed (computed when read)."""
+    kinds = current_app.config["CARE_GRACE_MINUTES"]
+    known = [and_(CareTask.kind == kind, CareTask.due_at < now - timedelta(minutes=m)) for kind, m in kinds.items()]
+    unknown = and_(CareTask.kind.not_in(list(kinds)), CareTask.due_at < now - timedelta(hours=1))
+    return and_(CareTask.status == TaskStatus.OPEN, or_(*known, unknown))
+
+
+def task_state(task: CareTask, now: datetime) -> str:
+    """done | cancelled | overdue | due | later, as the round shows it."""
+    if task.status != TaskStatus.OPEN:
+        return task.status
+    if task.due_at + grace(task.kind) < now:
+        return "overdue"
+    return "due" if task.due_at <= now else "later"
+
+
+def tasks_stmt(*, now: datetime, facility_id=None, enclosure_id=None, animal_id=None, kind=None, status=None,
+               due_before=None) -> Select:
+    """Tasks at the user's facilities, soonest first; status open | done | overdue | cancelled."""
+    stmt = select(CareTask).where(facility_clause(CareTask.facility_id)).order_by(CareTask.due_at, CareTask.id)
+    if facility_id:
+        stmt = stmt.where(CareTask.facility_id == facility_id)
+    if enclosure_id:
+        occupant_ids = select(Animal.id).where(Animal.enclosure_id == enclosure_id)
+        stmt = stmt.where(or_(CareTask.enclosure_id == enclosure_id, CareTask.animal_id.in_(occupant_ids)))
+    if animal_id:
+        stmt = stmt.where(CareTask.animal_id == animal_id)
+    if kind:
+        stmt = stmt.where(CareTask.kind == kind)
+    if status == "overdue":
+        stmt = stmt.where(overdue_clause(now))
+    elif status:
+        stmt = stmt.where(CareTask.status == status)
+    if due_before:
+        stmt = stmt.where(CareTask.due_at < due_before)
+    return stmt
+
+
+def get_task(task_id: int) -> CareTask:
+    task = db.session.execute(
+        select(CareTask).where(CareTask.id == task_id, facility_clause(CareTask.facility_id))
+    ).scalar_one_or_none()
+    return task if task is not None else abort(404)
+
+
+# --- the round ------------------------------------------------------------------------
+
+@dataclass
+class RoundGroup:
+    """The tasks of one enclosure (or of animals without one), with who lives there."""
+
+    enclosure: Enclosure | None
+    tasks: list[tuple[CareTask, str]] = field(default_factory=list)
+    occupants: list[Animal] = field(default_factory=list)
+
+    @property
+    def open_count(self) -> int:
+        return sum(1 for _, state in self.tasks if state in ("due", "overdue"))
+
+
+def round_groups(*, facility_ids: list[int] | None, day_start: datetime, day_end: datetime, now: datetime
+                 ) -> list[RoundGroup]:
+    """Today's round: open tasks due today or overdue, and today's done ones, by section and enclosure.
+
+    Two queries whatever the number of tasks: the tasks with their schedule, animal,
+    species, enclosure and log; then the animals living in the enclosures shown.
+    """
+    enclosure_id = func.coalesce(CareTask.enclosure_id, Animal.enclosure_id)
+    stmt = (
+        select(CareTask, Enclosure)
+        .outerjoin(Animal, CareTask.animal_id == Animal.id)
+        .outerjoin(Enclosure, Enclosure.id == enclosure_id)
+        .options(contains_eager(CareTask.animal).joinedload(Animal.species), joinedload(CareTask.schedule),
+                 joinedload(CareTask.log).joinedload(CareLog.recorded_by))
+        .where(facility_clause(CareTask.facility_id), CareTask.due_at < day_end,
+               or_(and_(CareTask.status == TaskStatus.OPEN, CareTask.due_at >= now - ROUND_LOOKBACK),
+                   and_(CareTask.status == TaskStatus.DONE, CareTask.due_at >= day_start)))
+        .order_by(Enclosure.section, Enclosure.code, CareTask.due_at, CareTask.kind, CareTask.id)
+    )
+    if facility_ids is not None:
+        stmt = stmt.where(CareTask.facility_id.in_(facility_ids) if facility_ids else false())
+    groups: dict[int | None, RoundGroup] = {}
+    for task, enclosure in db.session.execute(stmt).unique():
+        key = enclosure.id if enclosure else None
+        groups.setdefault(key, RoundGroup(enclosure)).tasks.append((task, task_state(task, now)))
+    ids = [k for k in groups if k is not None]
+    if ids:
+        occupants = db.session.execute(
+            select(Animal).options(joinedload(Animal.species))
+            .where(Animal.enclosure_id.in_(ids), Animal.status == AnimalStatus.IN_CARE)
+            .order_by(Animal.accession_number)
+        ).scalars()
+        for animal in occupants:
+            groups[animal.enclosure_id].occupants.append(animal)
+    return list(groups.values())
+
+
+def enclosure_open_tasks(enclosure_id: int, now: datetime) -> list[CareTask]:
+    """The open tasks due by now for an enclosure and the animals in it ("all done in this enclosure")."""
+    occupant_ids = select(Animal.id).where(Animal.enclosure_id == enclosure_id)
+    return list(db.session.execute(
+        select(CareTask).where(facility_clause(CareTask.facility_id), CareTask.status == TaskStatus.OPEN,
+                               CareTask.due_at <= now, CareTask.due_at >= now - ROUND_LOOKBACK,
+                               or_(CareTask.enclosure_id == enclosure_id, CareTask.animal_id.in_(occupant_ids)))
+        .order_by(CareTask.due_at, CareTask.id)
+    ).scalars())
+
+
+# --- schedules and templates --------------------------------------------------------------
+
+def schedules_stmt(*, facility_id=None, animal_id=None, enclosure_id=None, active: bool | None = True) -> Select:
+    stmt = (
+        select(CareSchedule)
+        .options(joinedload(CareSchedule.animal), joinedload(CareSchedule.enclosure))
+        .where(facility_clause(CareSchedule.facility_id))
+        .order_by(CareSchedule.kind, CareSchedule.id)
+    )
+    if facility_id:
+        stmt = stmt.where(CareSchedule.facility_id == facility_id)
+    if animal_id:
+        stmt = stmt.where(CareSchedule.animal_id == animal_id)
+    if enclosure_id:
+        stmt = stmt.where(CareSchedule.enclosure_id == enclosure_id)
+    if active is not None:
+        stmt = stmt.where(CareSchedule.is_active.is_(active))
+    return stmt
+
+
+def get_schedule(schedule_id: int) -> CareSchedule:
+    schedule = db.session.execute(
+        select(CareSchedule).options(joinedload(CareSchedule.animal), joinedload(CareSchedule.enclosure))
+        .where(CareSchedule.id == schedule_id, facility_clause(CareSchedule.facility_id))
+    ).scalar_one_or_none()
+    return schedule if schedule is not None else abort(404)
+
+
+def templates_stmt() -> Select:
+    return (select(CareTemplate).options(joinedload(CareTemplate.species))
+            .order_by(CareTemplate.taxon_class.nulls_last(), CareTemplate.species_id, CareTemplate.kind))
+
+
+def get_template(template_id: int) -> CareTemplate:
+    return db.get_or_404(CareTemplate, template_id)
+
+
+# --- logs and weights ------------------------------------------------------------------------
+
+def care_logs_stmt(*, animal_id: int | None = None, enclosure_id: int | None = None) -> Select:
+    stmt = (select(CareLog).options(joinedload(CareLog.recorded_by))
+            .where(facility_clause(CareLog.facility_id)).order_by(CareLog.done_at.desc(), CareLog.id.desc()))
+    if animal_id:
+        stmt = stmt.where(CareLog.animal_id == animal_id)
+    if enclosure_id:
+        stmt = stmt.where(CareLog.enclosure_id == enclosure_id)
+    return stmt
+
+
+def weights_stmt(animal_id: int) -> Select:
+    return (select(Weight).options(joinedload(Weight.recorded_by)).where(Weight.animal_id == animal_id)
+            .order_by(Weight.measured_at.desc(), Weight.id.desc()))
+
+
+def weight_series(animal_id: int, limit: int = 60) -> list[Weight]:
+    """The animal's latest weighings, oldest first (for the chart and the loss warning)."""
+    return list(reversed(db.session.execute(weights_stmt(animal_id).limit(limit)).scalars().all()))
+
+
+@dataclass(frozen=True)
+class WeightLoss:
+    percent: Decimal
+    from_grams: Decimal
+    from_at: datetime
+    to_grams: Decimal
+    to_at: datetime
+
+
+LOSS_WINDOW = timedelta(days=14)
+LOSS_PERCENT = Decimal(10)
+
+
+def weight_loss(series: list[Weight]) -> WeightLoss | None:
+    """The fall from the heaviest weighing of the 14 days before the latest one, when it is 10% or more."""
+    if len(series) < 2:
+        return None
+    latest = series[-1]
+    earlier = [w for w in series[:-1] if latest.measured_at - LOSS_WINDOW <= w.measured_at <= latest.measured_at]
+    if not earlier:
+        return None
+    heaviest = max(earlier, key=lambda w: w.grams)
+    percent = (heaviest.grams - latest.grams) * 100 / heaviest.grams
+    if percent < LOSS_PERCENT:
+        return None
+    return WeightLoss(percent.quantize(Decimal("0.1")), heaviest.grams, heaviest.measured_at, latest.grams,
+                      latest.measured_at)
