@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.animals import queries, services
 from app.animals.forms_animals import AnimalForm
 from app.animals.models import Animal
+from app.animals.panels import panels_for
 from app.animals.timeline import timeline
 from app.animals.views import bp
 from app.auth.permissions import require
@@ -81,7 +82,7 @@ def animal_record(animal_id: int):
         "animals/animal_record.html", **header_context(animal, attachments),
         timeline=timeline(animal, max(1, _int_arg("page") or 1), 25),
         moves=queries.housing_history(animal.id, limit=20),
-        attachments=attachments,
+        attachments=attachments, panels=panels_for(animal),
     )
 
 

@@ -1,1 +1,83 @@
-"""(being written)"""
+"""Pages to log care outside the round and to record a weight, from the animal's record."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.animals.pages_animals import header_context
+from app.animals.queries import get_animal
+from app.auth.permissions import require
+from app.care import on_record, records  # noqa: F401 - on_record registers the record panel and timeline
+from app.care.forms_round import CareLogForm, WeightForm
+from app.care.services import CareError
+from app.care.views import bp
+from app.common.i18n import select_timezone
+from app.common.security import form_checks_csrf
+from app.extensions import db
+
+
+def _aware(local: datetime | None) -> datetime | None:
+    """A time typed on the page is the wall clock of the user's zone."""
+    return local.replace(tzinfo=ZoneInfo(select_timezone())) if local is not None else None
+
+
+def _show_errors(form, error: CareError) -> None:
+    for name, messages in error.fields.items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + [str(m) for m in messages]
+        else:
+            form.form_errors.extend(str(m) for m in messages)
+
+
+@bp.route("/animals/<int:animal_id>/care-logs/new", methods=["GET", "POST"])
+@require("care.log")
+@form_checks_csrf
+def new_care_log(animal_id: int):
+    """A feeding, observation, cleaning or enrichment outside the round; back-dated within the window."""
+    animal = get_animal(animal_id)
+    form = CareLogForm()
+    if form.validate_on_submit():
+        try:
+            _log, created = records.log_care(
+                animal=animal, user=current_user, client_id=form.client_id.data, kind=form.kind.data,
+                done_at=_aware(form.done_at.data), eaten=form.eaten.data or None, appetite=form.appetite.data,
+                stool=form.stool.data, behaviour=form.behaviour.data, notes=form.notes.data,
+                head_count=form.head_count.data,
+            )
+            db.session.commit()
+        except CareError as error:
+            db.session.rollback()
+            _show_errors(form, error)
+        else:
+            flash(_("Care logged.") if created else _("This care log was already saved."), "success")
+            return redirect(url_for("animals.animal_record", animal_id=animal.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("care/care_log_form.html", form=form, **header_context(animal)), status
+
+
+@bp.route("/animals/<int:animal_id>/weights/new", methods=["GET", "POST"])
+@require("care.log")
+@form_checks_csrf
+def new_weight(animal_id: int):
+    """A weighing in grams with an optional body condition score."""
+    animal = get_animal(animal_id)
+    form = WeightForm()
+    if form.validate_on_submit():
+        try:
+            _weight, created = records.record_weight(
+                animal, user=current_user, grams=form.grams.data, bcs=form.bcs.data,
+                measured_at=_aware(form.measured_at.data), client_id=form.client_id.data,
+            )
+            db.session.commit()
+        except CareError as error:
+            db.session.rollback()
+            _show_errors(form, error)
+        else:
+            flash(_("Weight recorded.") if created else _("This weight was already saved."), "success")
+            return redirect(url_for("animals.animal_record", animal_id=animal.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("care/weight_form.html", form=form, **header_context(animal)), status

@@ -86,6 +86,25 @@ class RoundGroup:
         return sum(1 for _, state in self.tasks if state in ("due", "overdue"))
 
 
+def _round_stmt() -> Select:
+    """Tasks at the user's facilities with all a round card shows: schedule, animal, species, enclosure, log."""
+    enclosure_id = func.coalesce(CareTask.enclosure_id, Animal.enclosure_id)
+    return (
+        select(CareTask, Enclosure)
+        .outerjoin(Animal, CareTask.animal_id == Animal.id)
+        .outerjoin(Enclosure, Enclosure.id == enclosure_id)
+        .options(contains_eager(CareTask.animal).joinedload(Animal.species), joinedload(CareTask.schedule),
+                 joinedload(CareTask.log).joinedload(CareLog.recorded_by))
+        .where(facility_clause(CareTask.facility_id))
+    )
+
+
+def round_task(task_id: int) -> tuple[CareTask, Enclosure | None]:
+    """One task as its round card shows it, or 404."""
+    row = db.session.execute(_round_stmt().where(CareTask.id == task_id)).unique().one_or_none()
+    return tuple(row) if row is not None else abort(404)
+
+
 def round_groups(*, facility_ids: list[int] | None, day_start: datetime, day_end: datetime, now: datetime
                  ) -> list[RoundGroup]:
     """Today's round: open tasks due today or overdue, and today's done ones, by section and enclosure.
@@ -93,14 +112,9 @@ def round_groups(*, facility_ids: list[int] | None, day_start: datetime, day_end
     Two queries whatever the number of tasks: the tasks with their schedule, animal,
     species, enclosure and log; then the animals living in the enclosures shown.
     """
-    enclosure_id = func.coalesce(CareTask.enclosure_id, Animal.enclosure_id)
     stmt = (
-        select(CareTask, Enclosure)
-        .outerjoin(Animal, CareTask.animal_id == Animal.id)
-        .outerjoin(Enclosure, Enclosure.id == enclosure_id)
-        .options(contains_eager(CareTask.animal).joinedload(Animal.species), joinedload(CareTask.schedule),
-                 joinedload(CareTask.log).joinedload(CareLog.recorded_by))
-        .where(facility_clause(CareTask.facility_id), CareTask.due_at < day_end,
+        _round_stmt()
+        .where(CareTask.due_at < day_end,
                or_(and_(CareTask.status == TaskStatus.OPEN, CareTask.due_at >= now - ROUND_LOOKBACK),
                    and_(CareTask.status == TaskStatus.DONE, CareTask.due_at >= day_start)))
         .order_by(Enclosure.section, Enclosure.code, CareTask.due_at, CareTask.kind, CareTask.id)

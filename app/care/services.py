@@ -112,10 +112,18 @@ def create_schedule(*, animal: Animal | None = None, enclosure: Enclosure | None
     return schedule
 
 
+def _keep_other_timing(values: dict, current) -> None:
+    """An edit of the times alone (or the interval alone) keeps the other as it is, and is checked with it."""
+    if {"times", "every_days"} & values.keys():
+        values.setdefault("times", current.times)
+        values.setdefault("every_days", current.every_days)
+
+
 def update_schedule(schedule: CareSchedule, values: dict, *, now: datetime | None = None) -> CareSchedule:
     """Change a schedule; its open tasks from now on follow the new timing at once."""
     now = now or utcnow()
     values = {k: v for k, v in values.items() if k in SCHEDULE_FIELDS or k == "is_active"}
+    _keep_other_timing(values, schedule)
     _check_plan(values, partial=True)
     _check_dates(values.get("starts_on", schedule.starts_on), values.get("ends_on", schedule.ends_on))
     retimed = any(values[k] != getattr(schedule, k) for k in TIMING_FIELDS & values.keys())
@@ -139,6 +147,8 @@ TEMPLATE_FIELDS = ("kind", "times", "every_days", "instructions", "diet_items")
 
 def save_template(template: CareTemplate | None, values: dict) -> CareTemplate:
     """Create (template None) or change a species' or taxon class's default schedule."""
+    if template is not None:
+        _keep_other_timing(values, template)
     _check_plan(values, partial=template is not None)
     if template is None:
         if not values.get("species_id") and not values.get("taxon_class"):

@@ -1,6 +1,6 @@
 """CSRF checks, security headers on every response, no caching of pages with personal data."""
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_login import current_user
 
 from app.extensions import csrf
@@ -54,7 +54,21 @@ def check_csrf():
         # Bearer calls, and anonymous API calls (which can only ask for a token and
         # read nothing of a victim's), have no cookie-held identity to forge.
         return
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "form_checks_csrf", False):
+        return
     csrf.protect()
+
+
+def form_checks_csrf(view):
+    """Let the view's FlaskForm check the CSRF token instead of refusing the request up front.
+
+    The form then fails validation on an expired token and is shown again with what
+    was typed and a fresh token: a tablet form left open all shift loses nothing.
+    The view must write nothing unless its form validates.
+    """
+    view.form_checks_csrf = True
+    return view
 
 
 def init_security(app: Flask) -> None:

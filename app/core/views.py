@@ -1,7 +1,7 @@
 """Home page (each role's start) and /healthz."""
 
 from flask import Blueprint, jsonify, redirect, render_template, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy import text
 
 from app.extensions import db, limiter
@@ -15,6 +15,8 @@ def home():
     """Each role's start: the census of the user's facilities and the ways in."""
     from app.animals.queries import census
 
+    if current_user.role == "keeper":
+        return redirect(url_for("care.round_page"))  # the round is the keeper's home
     return render_template("core/home.html", census=census())
 
 

@@ -1,0 +1,97 @@
+"""What daily care adds to an animal's record: its care panel, and care and weights on the timeline."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from app.animals.models import Animal
+from app.animals.panels import Panel, record_panel
+from app.animals.timeline import TimelineEntry, timeline_source
+from app.care import queries
+from app.care.forms_round import EATEN_LABELS, KIND_LABELS
+from app.care.models import CareLog, Weight
+from app.extensions import db
+
+RECENT_LOGS = 5
+
+
+@dataclass(frozen=True)
+class WeightChart:
+    """A server-drawn line of weighings: SVG coordinates and the figures on the axes."""
+
+    points: list[tuple[float, float]]
+    low: Decimal
+    high: Decimal
+    width: int = 320
+    height: int = 140
+
+    @property
+    def polyline(self) -> str:
+        return " ".join(f"{x:.1f},{y:.1f}" for x, y in self.points)
+
+
+def weight_chart(series: list[Weight], width: int = 320, height: int = 140, pad: int = 12) -> WeightChart | None:
+    if len(series) < 2:
+        return None
+    first, last = series[0].measured_at, series[-1].measured_at
+    span = max((last - first).total_seconds(), 1)
+    low, high = min(w.grams for w in series), max(w.grams for w in series)
+    rise = float(high - low) or 1.0
+    points = [(pad + (w.measured_at - first).total_seconds() / span * (width - 2 * pad),
+               height - pad - float(w.grams - low) / rise * (height - 2 * pad)) for w in series]
+    return WeightChart(points, low, high, width, height)
+
+
+@record_panel(order=10)
+def _weight_warning(animal: Animal) -> Panel | None:
+    loss = queries.weight_loss(queries.weight_series(animal.id, limit=30))
+    return Panel("care/_weight_warning.html", {"loss": loss}, place="top") if loss else None
+
+
+@record_panel(order=20)
+def _care_panel(animal: Animal) -> Panel:
+    series = queries.weight_series(animal.id)
+    logs = db.session.execute(queries.care_logs_stmt(animal_id=animal.id).limit(RECENT_LOGS)).scalars().all()
+    schedules = db.session.execute(queries.schedules_stmt(animal_id=animal.id)).unique().scalars().all()
+    return Panel("care/_animal_care.html", {
+        "animal": animal, "weights": list(reversed(series[-5:])), "chart": weight_chart(series), "logs": logs,
+        "schedules": schedules, "kind_labels": KIND_LABELS, "eaten_labels": EATEN_LABELS,
+    })
+
+
+def _describe(log: CareLog) -> str:
+    parts = []
+    if log.eaten:
+        parts.append(str(_l("eaten: %(amount)s", amount=EATEN_LABELS.get(log.eaten, log.eaten))))
+    if log.head_count is not None:
+        parts.append(str(_l("%(n)d seen", n=log.head_count)))
+    parts += [text for text in (log.appetite, log.stool, log.behaviour, log.notes) if text]
+    if log.late_entry:
+        parts.append(str(_l("late entry")))
+    return " · ".join(parts)
+
+
+@timeline_source
+def _care_logs(animal: Animal, limit: int) -> list[TimelineEntry]:
+    rows = db.session.execute(
+        select(CareLog).options(joinedload(CareLog.recorded_by))
+        .where(CareLog.animal_id == animal.id).order_by(CareLog.done_at.desc()).limit(limit)
+    ).scalars()
+    return [TimelineEntry(at=log.done_at, kind="care", title=str(KIND_LABELS.get(log.kind, log.kind)),
+                          detail=_describe(log), actor=log.recorded_by.name if log.recorded_by else "")
+            for log in rows]
+
+
+@timeline_source
+def _weights(animal: Animal, limit: int) -> list[TimelineEntry]:
+    rows = db.session.execute(
+        select(Weight).options(joinedload(Weight.recorded_by))
+        .where(Weight.animal_id == animal.id).order_by(Weight.measured_at.desc()).limit(limit)
+    ).scalars()
+    return [TimelineEntry(at=w.measured_at, kind="weight", title=str(_l("Weighed: %(grams)s g", grams=w.grams)),
+                          detail=str(_l("body condition %(bcs)d/9", bcs=w.bcs)) if w.bcs else "",
+                          actor=w.recorded_by.name if w.recorded_by else "")
+            for w in rows]
