@@ -48,11 +48,12 @@ def round_page():
     counts = {"open": sum(g.open_count for g in groups),
               "done": sum(1 for g in groups for _t, state in g.tasks if state == "done")}
     return render_template("care/round.html", groups=groups, counts=counts, facility_id=facility_id,
-                           facilities=visible_facilities(), now=now, **ROUND_TEMPLATE_GLOBALS)
+                           facilities=visible_facilities(), new_task_form=lambda: TaskForm(formdata=None),
+                           **ROUND_TEMPLATE_GLOBALS)
 
 
 def _card(task_id: int, form: TaskForm | None = None, message: str = "", status: int = 200):
-    task, enclosure = queries.round_task(task_id)
+    task, _enclosure = queries.round_task(task_id)
     html = render_template("care/_task_card.html", task=task, state=queries.task_state(task, utcnow()),
                            form=form or TaskForm(formdata=None), message=message, **ROUND_TEMPLATE_GLOBALS)
     return html, status
