@@ -1,11 +1,17 @@
-"""Demo data for `make run`: a facility, enclosures, species and one user per role."""
+"""Demo data for `make run`: a facility, enclosures, species, one user per role, a seizure and its care."""
+
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
 
+from app.animals.services import admit_animals, create_case
 from app.auth.models import Facility
 from app.auth.services import create_user
+from app.care.services import create_schedule, generate_care_tasks, save_template
+from app.common.db import utcnow
 from app.extensions import db
+from app.reference.models import Enclosure, Species
 from app.reference.seed import seed_species
 from app.reference.services import create_enclosure, create_facility
 
@@ -27,6 +33,19 @@ DEMO_USERS = [
     ("keeper@example.org", "Vuthy Keeper", "keeper"),
     ("viewer@example.org", "Partner Viewer", "viewer"),
 ]
+# Default schedules per taxon class, copied onto animals at intake.
+DEMO_TEMPLATES = [
+    ("mammal", "feed", ["07:30", "15:30"], [{"food": "Mixed fruit", "grams": 250, "preparation": "chopped"},
+                                             {"food": "Leafy greens", "grams": 100, "preparation": ""}]),
+    ("bird", "feed", ["07:00", "12:00", "16:00"], [{"food": "Papaya and banana", "grams": 60,
+                                                     "preparation": "diced"}]),
+    ("reptile", "feed", ["08:00"], [{"food": "Water spinach", "grams": 20, "preparation": "per animal"}]),
+]
+# (scientific name, quantity, enclosure code): a seizure at the border, in care since yesterday.
+DEMO_ANIMALS = [
+    ("Macaca fascicularis", 1, "P-01"), ("Macaca fascicularis", 1, "P-01"),
+    ("Anthracoceros albirostris", 2, "AV-1"), ("Cuora amboinensis", 40, "Q-T1"),
+]
 
 
 def seed_demo(password: str | None = None) -> bool:
@@ -43,4 +62,24 @@ def seed_demo(password: str | None = None) -> bool:
     for email, name, role in DEMO_USERS:
         facility_ids = [] if role in ("admin", "coordinator") else [facility.id]
         create_user(email=email, name=name, role=role, password=password, facility_ids=facility_ids)
+    _seed_care(facility)
     return True
+
+
+def _seed_care(facility: Facility) -> None:
+    """Templates, a demo seizure whose animals get them, cleaning rounds, and today's tasks."""
+    now = utcnow()
+    for taxon_class, kind, times, diet in DEMO_TEMPLATES:
+        save_template(None, {"taxon_class": taxon_class, "kind": kind, "times": times, "diet_items": diet})
+    species = dict(db.session.execute(select(Species.scientific_name, Species.id)).all())
+    enclosures = {e.code: e for e in db.session.execute(
+        select(Enclosure).where(Enclosure.facility_id == facility.id)).scalars()}
+    case = create_case(facility=facility, user=None, occurred_at=now - timedelta(days=1),
+                       source="enforcement_seizure", agency="Forestry Administration", province="Koh Kong",
+                       notes="Demo: animals found in a truck at a checkpoint.")
+    admit_animals(case, [{"species_id": species[name], "quantity": quantity, "enclosure_id": enclosures[code].id}
+                         for name, quantity, code in DEMO_ANIMALS], user=None, admitted_at=now - timedelta(hours=20))
+    for code in ("P-01", "AV-1", "Q-T1"):
+        create_schedule(enclosure=enclosures[code], user=None, now=now - timedelta(hours=12), kind="clean",
+                        times=["09:00"], instructions="Scrub, rinse, fresh water and bedding.")
+    generate_care_tasks(now)

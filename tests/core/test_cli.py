@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 
 from app.auth.models import Facility, User
+from app.care.models import CareSchedule, CareTask
 from app.common.audit import AuditEvent
 from app.reference.models import Species
 from app.reference.seed import read_species_file
@@ -72,3 +73,6 @@ def test_seed_demo_is_idempotent(runner, db):
     assert db.session.execute(sa.select(sa.func.count()).select_from(Facility)).scalar() == 1
     roles = set(db.session.execute(sa.select(User.role)).scalars())
     assert roles == {"admin", "coordinator", "vet", "keeper", "viewer"}
+    # The demo seizure's animals got their class's schedules, and the round has tasks at once.
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CareSchedule)) == 4 + 3
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CareTask)) > 0
