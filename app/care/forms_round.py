@@ -52,8 +52,9 @@ class CareLogForm(_Retryable):
     appetite = SelectField(_l("Appetite"), validators=[Optional()],
                            choices=[("", "—"), ("good", _l("Good")), ("reduced", _l("Reduced")), ("none", _l("None"))])
     stool = SelectField(_l("Stool"), validators=[Optional()],
-                        choices=[("", "—"), ("normal", _l("Normal")), ("soft", _l("Soft")), ("diarrhoea", _l("Diarrhoea")),
-                                 ("none", _l("None seen")), ("blood", _l("Blood seen"))])
+                        choices=[("", "—"), ("normal", _l("Normal")), ("soft", _l("Soft")),
+                                 ("diarrhoea", _l("Diarrhoea")), ("none", _l("None seen")),
+                                 ("blood", _l("Blood seen"))])
     behaviour = TextAreaField(_l("Behaviour"), validators=[Optional()])
     head_count = IntegerField(_l("Animals seen (lots)"), validators=[Optional()])
     notes = TextAreaField(_l("Notes"), validators=[Optional()])
