@@ -79,6 +79,9 @@ def _api_blueprints():
     from app.animals.api import animals_bp, cases_bp
     from app.animals.api_attachments import bp as attachments_bp
     from app.auth.api import bp as auth_bp
+    from app.care.api import records_bp as care_records_bp
+    from app.care.api import schedules_bp as care_schedules_bp
+    from app.care.api import tasks_bp
     from app.reference.api import enclosures_bp, facilities_bp, species_bp
 
     return [
@@ -89,6 +92,9 @@ def _api_blueprints():
         (cases_bp, "/cases"),
         (animals_bp, "/animals"),
         (attachments_bp, ""),  # /animals/<id>/photos and /cases/<id>/photos
+        (care_schedules_bp, "/care-schedules"),
+        (tasks_bp, "/tasks"),
+        (care_records_bp, ""),  # /animals/<id>/care-logs and /animals/<id>/weights
     ]
 
 

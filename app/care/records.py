@@ -8,7 +8,7 @@ answered as the first time.
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -202,7 +202,7 @@ def complete_enclosure_tasks(enclosure: Enclosure, tasks: list[CareTask], *, use
 def check_weight(grams, bcs) -> tuple[Decimal, int | None]:
     errors = {}
     try:
-        grams = Decimal(str(grams)).quantize(Decimal("0.1"))
+        grams = Decimal(str(grams)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
         if not Decimal("0.1") <= grams <= Decimal("10000000"):
             raise InvalidOperation
     except (InvalidOperation, ValueError, TypeError):

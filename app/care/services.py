@@ -96,6 +96,8 @@ def create_schedule(*, animal: Animal | None = None, enclosure: Enclosure | None
         raise CareError({"animal_id": [_("Give an animal or an enclosure, not both.")]})
     if animal is not None and animal.status != AnimalStatus.IN_CARE:
         raise CareError({"animal_id": [_("%(animal)s has left care.", animal=animal.accession_number)]})
+    # Without it the JSON column would store null (an explicit None skips the column's default).
+    values.setdefault("diet_items", [])
     _check_plan(values)
     facility_id = animal.facility_id if animal is not None else enclosure.facility_id
     if values.get("starts_on") is None:
