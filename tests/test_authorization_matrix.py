@@ -14,6 +14,9 @@ import pytest
 from PIL import Image
 
 from app.animals.attachments import add_attachment
+from app.care import services as care_services
+from app.care.models import CareTask
+from app.common.db import utcnow
 from tests import factories
 
 ANONYMOUS = "anonymous"
@@ -131,15 +134,49 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "api_animals.move_animal"): CLINICAL,
     ("POST", "api_animals.split_animal"): CLINICAL,
     ("GET", "api_animals.animal_timeline"): SIGNED_IN,
+    ("GET", "care.round_page"): SIGNED_IN,
+    ("POST", "care.complete_task"): STAFF,
+    ("POST", "care.complete_enclosure"): STAFF,
+    ("GET", "care.new_care_log"): STAFF,
+    ("POST", "care.new_care_log"): STAFF,
+    ("GET", "care.new_weight"): STAFF,
+    ("POST", "care.new_weight"): STAFF,
+    ("GET", "care.schedules"): CLINICAL,
+    ("GET", "care.new_schedule"): CLINICAL,
+    ("POST", "care.new_schedule"): CLINICAL,
+    ("GET", "care.edit_schedule"): CLINICAL,
+    ("POST", "care.edit_schedule"): CLINICAL,
+    ("POST", "care.end_schedule"): CLINICAL,
+    ("GET", "care.templates"): COORDINATION,
+    ("GET", "care.new_template"): COORDINATION,
+    ("POST", "care.new_template"): COORDINATION,
+    ("GET", "care.edit_template"): COORDINATION,
+    ("POST", "care.edit_template"): COORDINATION,
+    ("GET", "api_care_schedules.list_schedules"): SIGNED_IN,
+    ("POST", "api_care_schedules.create_schedule"): CLINICAL,
+    ("GET", "api_care_schedules.get_schedule"): SIGNED_IN,
+    ("PATCH", "api_care_schedules.patch_schedule"): CLINICAL,
+    ("GET", "api_tasks.list_tasks"): SIGNED_IN,
+    ("POST", "api_tasks.complete_task"): STAFF,
+    ("GET", "api_care_records.list_care_logs"): SIGNED_IN,
+    ("POST", "api_care_records.create_care_log"): STAFF,
+    ("GET", "api_care_records.list_weights"): SIGNED_IN,
+    ("POST", "api_care_records.create_weight"): STAFF,
 }
 
 # Routes whose records belong to a facility: another facility's vet gets 404.
-SCOPED_ARGS = {"enclosure_id", "facility_id", "case_id", "animal_id", "attachment_id"}
+SCOPED_ARGS = {"enclosure_id", "facility_id", "case_id", "animal_id", "attachment_id", "schedule_id", "task_id"}
 
 # Valid bodies for API writes, so that the record lookup (404) is reached, not validation (422).
 BODIES = {
     ("POST", "api_animals.move_animal"): lambda w: {"to_enclosure_id": w["other_enclosure_id"], "reason": "matrix"},
     ("POST", "api_animals.split_animal"): lambda w: {"quantity": 1},
+    ("POST", "api_care_schedules.create_schedule"): lambda w: {"enclosure_id": w["enclosure_id"], "kind": "clean",
+                                                               "times": ["09:00"]},
+    ("PATCH", "api_care_schedules.patch_schedule"): lambda w: {"version": 1},
+    ("POST", "api_tasks.complete_task"): lambda w: {"client_id": "matrix-complete-0001"},
+    ("POST", "api_care_records.create_care_log"): lambda w: {"kind": "observe", "client_id": "matrix-care-log-0001"},
+    ("POST", "api_care_records.create_weight"): lambda w: {"grams": 500},
 }
 
 
@@ -173,11 +210,16 @@ def world(db, facility, other_facility):
     Image.new("RGB", (8, 8), "green").save(photo, "PNG")
     photo.seek(0)
     attachment = add_attachment(photo, "matrix.png", animal=animal)
+    schedule = care_services.create_schedule(animal=animal, user=None, kind="feed", times=["08:00"])
+    template = care_services.save_template(None, {"taxon_class": "bird", "kind": "feed", "times": ["07:00"]})
+    task = CareTask(facility_id=facility.id, animal_id=animal.id, kind="feed", due_at=utcnow())
+    db.session.add(task)
     db.session.flush()
     return {
         "enclosure_id": enclosure.id, "other_enclosure_id": other_enclosure.id, "facility_id": facility.id,
         "species_id": animal.species_id, "case_id": case.id, "animal_id": animal.id, "user_id": target.id,
         "token_id": token.id, "attachment_id": attachment.id, "filename": "css/app.css",
+        "schedule_id": schedule.id, "template_id": template.id, "task_id": task.id,
     }
 
 
