@@ -39,11 +39,11 @@ def test_change_password_ends_other_sessions_but_not_this_one(app, client, login
     user = login("keeper")
     other_device = app.test_client()
     other_device.post_form("/login", {"email": user.email, "password": DEFAULT_PASSWORD})
-    assert other_device.get("/").status_code == 200
+    assert other_device.get("/animals").status_code == 200
     response = client.post_form(
         "/account/password",
         {"current_password": DEFAULT_PASSWORD, "new_password": "mango season 2026", "confirm": "mango season 2026"},
     )
     assert response.status_code == 302
-    assert client.get("/").status_code == 200
-    assert other_device.get("/").status_code == 302
+    assert client.get("/animals").status_code == 200
+    assert other_device.get("/animals").status_code == 302

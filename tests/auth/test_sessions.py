@@ -19,7 +19,7 @@ def test_sign_in_renews_the_session_and_records_it(client, make_user, db):
     response = client.post_form("/login", {"email": user.email.upper(), "password": DEFAULT_PASSWORD})
     assert response.status_code == 302
     assert _session_cookie(client) != before
-    assert client.get("/").status_code == 200
+    assert client.get("/animals").status_code == 200
     actions = db.session.execute(sa.select(AuditEvent.action).where(AuditEvent.actor_id == user.id)).scalars()
     assert "login" in set(actions)
 
@@ -29,7 +29,7 @@ def test_wrong_password_is_refused_and_audited(client, make_user, db):
     response = client.post_form("/login", {"email": user.email, "password": "not the password"})
     assert response.status_code == 200
     assert "Wrong email or password" in response.get_data(as_text=True)
-    assert client.get("/").status_code == 302
+    assert client.get("/animals").status_code == 302
     failed = db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "login_failed")).scalars().all()
     assert [e.changes["email"] for e in failed] == [user.email]
 
@@ -40,17 +40,17 @@ def test_session_replayed_after_logout_is_refused(app, client, login):
     assert client.post_form("/logout").status_code == 302
     thief = app.test_client()
     thief.set_cookie("session", stolen)
-    response = thief.get("/")
+    response = thief.get("/animals")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
 
 
 def test_deactivated_users_session_is_refused(client, login, db):
     user = login("vet")
-    assert client.get("/").status_code == 200
+    assert client.get("/animals").status_code == 200
     deactivate_user(user)
     db.session.commit()
-    response = client.get("/")
+    response = client.get("/animals")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
     open_sessions = db.session.execute(
@@ -63,7 +63,7 @@ def test_deactivated_user_cannot_sign_in(client, make_user, db):
     user = make_user("keeper", is_active=False)
     response = client.post_form("/login", {"email": user.email, "password": DEFAULT_PASSWORD})
     assert response.status_code == 200
-    assert client.get("/").status_code == 302
+    assert client.get("/animals").status_code == 302
 
 
 def test_next_parameter_only_redirects_to_local_paths(client, make_user):
@@ -80,4 +80,4 @@ def test_login_without_csrf_token_is_refused(client, make_user):
     user = make_user("keeper")
     response = client.post("/login", data={"email": user.email, "password": DEFAULT_PASSWORD})
     assert response.status_code == 400
-    assert client.get("/").status_code == 302
+    assert client.get("/animals").status_code == 302

@@ -47,7 +47,7 @@ def test_admin_creates_a_keeper_who_signs_in_and_sees_the_keeper_navigation(page
     page.fill("input[name=new_password]", "otters swim at dawn")
     page.fill("input[name=confirm]", "otters swim at dawn")
     page.click("main form button[type=submit]")
-    page.wait_for_url("**/")
+    page.wait_for_url("**/round")  # a keeper's home is the round
     nav = page.locator("[data-nav-role]")
     assert nav.get_attribute("data-nav-role") == "keeper"
     page.locator(".navbar-toggler").click()
