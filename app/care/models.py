@@ -158,6 +158,7 @@ class CareLog(Base):
     task: Mapped[CareTask | None] = relationship(back_populates="log", lazy="raise")
     recorded_by: Mapped[User | None] = relationship(lazy="raise")
     photo: Mapped[Attachment | None] = relationship(lazy="raise")
+    weight: Mapped["Weight | None"] = relationship(lazy="raise", uselist=False, viewonly=True)
 
 
 class Weight(Base):

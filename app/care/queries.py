@@ -94,7 +94,7 @@ def _round_stmt() -> Select:
         .outerjoin(Animal, CareTask.animal_id == Animal.id)
         .outerjoin(Enclosure, Enclosure.id == enclosure_id)
         .options(contains_eager(CareTask.animal).joinedload(Animal.species), joinedload(CareTask.schedule),
-                 joinedload(CareTask.log).joinedload(CareLog.recorded_by))
+                 joinedload(CareTask.log).options(joinedload(CareLog.recorded_by), joinedload(CareLog.weight)))
         .where(facility_clause(CareTask.facility_id))
     )
 

@@ -89,7 +89,8 @@ def test_a_weighing_task_records_the_weight(client, login, animal):
     assert missing.status_code == 422
     html = missing.get_data(as_text=True)
     assert "Give the weight in grams" in html and "wriggly" in html, "the note typed is kept"
-    assert _tap(client, task, grams="2450.5", bcs="5").status_code == 200
+    done = _tap(client, task, grams="2450.5", bcs="5")
+    assert done.status_code == 200 and "2450.5 g" in done.get_data(as_text=True)
     weight = db.session.execute(select(Weight).where(Weight.animal_id == animal.id)).scalar_one()
     assert (float(weight.grams), weight.bcs) == (2450.5, 5)
 
