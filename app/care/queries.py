@@ -114,7 +114,8 @@ def round_groups(*, facility_ids: list[int] | None, day_start: datetime, day_end
     """
     stmt = (
         _round_stmt()
-        .where(CareTask.due_at < day_end,
+        # An animal that left care has no round, even before the job cancels its tasks.
+        .where(CareTask.due_at < day_end, or_(Animal.id.is_(None), Animal.status == AnimalStatus.IN_CARE),
                or_(and_(CareTask.status == TaskStatus.OPEN, CareTask.due_at >= now - ROUND_LOOKBACK),
                    and_(CareTask.status == TaskStatus.DONE, CareTask.due_at >= day_start)))
         .order_by(Enclosure.section, Enclosure.code, CareTask.due_at, CareTask.kind, CareTask.id)

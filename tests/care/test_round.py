@@ -181,3 +181,12 @@ def test_the_round_query_count_is_the_same_for_5_and_100_tasks(client, login, fa
         html = client.get("/round").get_data(as_text=True)
     assert html.count('data-testid="task"') == 100
     assert five.count == hundred.count, (five, hundred)
+
+
+def test_an_animal_that_left_care_is_not_in_the_round(client, login, animal):
+    _task(animal=animal)
+    animal.status, animal.quantity = "left_care", 0
+    db.session.commit()
+    login("keeper")
+    html = client.get("/round").get_data(as_text=True)
+    assert 'data-testid="task"' not in html and 'data-testid="round-empty"' in html
