@@ -139,6 +139,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "care.complete_enclosure"): STAFF,
     ("GET", "care.new_care_log"): STAFF,
     ("POST", "care.new_care_log"): STAFF,
+    ("GET", "care.new_enclosure_log"): STAFF,
+    ("POST", "care.new_enclosure_log"): STAFF,
     ("GET", "care.new_weight"): STAFF,
     ("POST", "care.new_weight"): STAFF,
     ("GET", "care.schedules"): CLINICAL,

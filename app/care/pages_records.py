@@ -1,4 +1,4 @@
-"""Pages to log care outside the round and to record a weight, from the animal's record."""
+"""Pages to log care outside the round (for an animal or a whole enclosure) and to record a weight."""
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -17,6 +17,7 @@ from app.care.views import bp
 from app.common.i18n import select_timezone
 from app.common.security import form_checks_csrf
 from app.extensions import db
+from app.reference.queries import get_enclosure
 
 
 def _aware(local: datetime | None) -> datetime | None:
@@ -57,6 +58,32 @@ def new_care_log(animal_id: int):
             return redirect(url_for("animals.animal_record", animal_id=animal.id))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("care/care_log_form.html", form=form, **header_context(animal)), status
+
+
+@bp.route("/enclosures/<int:enclosure_id>/care-logs/new", methods=["GET", "POST"])
+@require("care.log")
+@form_checks_csrf
+def new_enclosure_log(enclosure_id: int):
+    """Care of a whole enclosure outside the round: an extra cleaning, enrichment, an observation."""
+    enclosure = get_enclosure(enclosure_id)
+    form = CareLogForm()
+    form.kind.choices = [c for c in form.kind.choices if c[0] != "weigh"]
+    if form.validate_on_submit():
+        try:
+            _log, created = records.log_care(
+                enclosure=enclosure, user=current_user, client_id=form.client_id.data, kind=form.kind.data,
+                done_at=_aware(form.done_at.data), eaten=form.eaten.data or None, appetite=form.appetite.data,
+                stool=form.stool.data, behaviour=form.behaviour.data, notes=form.notes.data,
+            )
+            db.session.commit()
+        except CareError as error:
+            db.session.rollback()
+            _show_errors(form, error)
+        else:
+            flash(_("Care logged.") if created else _("This care log was already saved."), "success")
+            return redirect(url_for("care.round_page") + f"#enclosure-{enclosure.id}")
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("care/care_log_form.html", form=form, enclosure=enclosure), status
 
 
 @bp.route("/animals/<int:animal_id>/weights/new", methods=["GET", "POST"])

@@ -163,6 +163,15 @@ def test_logging_care_from_the_record_page(client, login, animal):
     assert (log.kind, log.stool, log.behaviour) == ("observe", "soft", "Lethargic in the afternoon")
 
 
+def test_logging_care_of_a_whole_enclosure(client, login, enclosure):
+    login("keeper")
+    response = client.post_form(f"/enclosures/{enclosure.id}/care-logs/new",
+                                {"client_id": "pen-log-0001", "kind": "enrich", "notes": "Hung a puzzle feeder"})
+    assert response.status_code == 302
+    log = db.session.execute(select(CareLog)).scalar_one()
+    assert (log.enclosure_id, log.animal_id, log.kind) == (enclosure.id, None, "enrich")
+
+
 def test_a_future_time_on_the_page_keeps_what_was_typed(client, login, animal):
     login("keeper")
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).astimezone().strftime("%Y-%m-%dT%H:%M")
