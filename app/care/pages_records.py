@@ -10,7 +10,7 @@ from flask_login import current_user
 from app.animals.pages_animals import header_context
 from app.animals.queries import get_animal
 from app.auth.permissions import require
-from app.care import on_record, records  # noqa: F401 - on_record registers the record panel and timeline
+from app.care import records
 from app.care.forms_round import CareLogForm, WeightForm
 from app.care.services import CareError
 from app.care.views import bp

@@ -4,5 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("care", __name__)
 
-# The pages register their routes on bp when imported.
-from app.care import pages_records, pages_round, pages_schedules  # noqa: E402, F401
+# The pages register their routes on bp when imported; on_record adds care to the animal record.
+from app.care import on_record, pages_records, pages_round, pages_schedules  # noqa: E402, F401
