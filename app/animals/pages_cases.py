@@ -14,10 +14,11 @@ from app.animals import queries, services
 from app.animals.forms_cases import SOURCE_LABELS, CaseForm, EditCaseForm, HandoverForm, HoldForm, to_local
 from app.animals.views import bp
 from app.auth.permissions import can, require
+from app.common.form_flow import arm_with_current_version, show_errors
 from app.common.pagination import paginate
 from app.extensions import db
 from app.reference import queries as reference_queries
-from app.reference.views import arm_with_current_version, page_arg, per_page_arg, show_errors
+from app.reference.views import page_arg, per_page_arg
 
 
 @bp.get("/cases")

@@ -14,6 +14,7 @@ from app.care import records
 from app.care.forms_round import CareLogForm, WeightForm
 from app.care.services import CareError
 from app.care.views import bp
+from app.common.form_flow import show_errors
 from app.common.i18n import select_timezone
 from app.common.security import form_checks_csrf
 from app.extensions import db
@@ -23,15 +24,6 @@ from app.reference.queries import get_enclosure
 def _aware(local: datetime | None) -> datetime | None:
     """A time typed on the page is the wall clock of the user's zone."""
     return local.replace(tzinfo=ZoneInfo(select_timezone())) if local is not None else None
-
-
-def _show_errors(form, error: CareError) -> None:
-    for name, messages in error.fields.items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors) + [str(m) for m in messages]
-        else:
-            form.form_errors.extend(str(m) for m in messages)
 
 
 @bp.route("/animals/<int:animal_id>/care-logs/new", methods=["GET", "POST"])
@@ -52,7 +44,7 @@ def new_care_log(animal_id: int):
             db.session.commit()
         except CareError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            show_errors(form, error.fields)
         else:
             flash(_("Care logged.") if created else _("This care log was already saved."), "success")
             return redirect(url_for("animals.animal_record", animal_id=animal.id))
@@ -78,7 +70,7 @@ def new_enclosure_log(enclosure_id: int):
             db.session.commit()
         except CareError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            show_errors(form, error.fields)
         else:
             flash(_("Care logged.") if created else _("This care log was already saved."), "success")
             return redirect(url_for("care.round_page") + f"#enclosure-{enclosure.id}")
@@ -102,7 +94,7 @@ def new_weight(animal_id: int):
             db.session.commit()
         except CareError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            show_errors(form, error.fields)
         else:
             flash(_("Weight recorded.") if created else _("This weight was already saved."), "success")
             return redirect(url_for("animals.animal_record", animal_id=animal.id))

@@ -22,6 +22,7 @@ from app.care.services import CareError
 from app.care.timing import local_day_bounds
 from app.care.views import bp
 from app.common.db import utcnow
+from app.common.form_flow import show_errors
 from app.common.i18n import select_timezone
 from app.common.security import form_checks_csrf
 from app.extensions import db
@@ -89,12 +90,7 @@ def complete_task(task_id: int):
     except (CareError, AttachmentError) as error:
         db.session.rollback()
         _discard(photo)
-        for name, messages in error.fields.items():
-            field = getattr(form, name, None)
-            if field is not None and hasattr(field, "errors"):
-                field.errors = list(field.errors) + [str(m) for m in messages]
-            else:
-                form.form_errors.extend(str(m) for m in messages)
+        show_errors(form, error.fields)
         return _card(task_id, form, status=422)
     if _is_htmx():
         return _card(task_id)

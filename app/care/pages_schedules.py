@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.animals.queries import get_animal
@@ -31,52 +31,15 @@ from app.care.forms import (
 )
 from app.care.views import bp
 from app.common.db import utcnow
+from app.common.form_flow import Outcome, edit_versioned, save
 from app.common.pagination import paginate
 from app.extensions import db
 from app.reference.models import Species
 from app.reference.queries import enclosures_stmt, get_enclosure, species_stmt, visible_facilities
-from app.reference.views import Outcome, arm_with_current_version, page_arg, per_page_arg
+from app.reference.views import page_arg, per_page_arg
 
-
-def _save(form, write) -> Outcome:
-    """Run one service call and commit it; a refusal puts the service's messages on the form.
-
-    After REFUSED or STALE the session was rolled back: the caller reloads what it shows.
-    """
-    try:
-        write()
-        db.session.commit()
-    except services.CareError as error:
-        db.session.rollback()
-        form.add_errors(error.fields)
-        return Outcome.REFUSED
-    except StaleDataError:
-        db.session.rollback()
-        return Outcome.STALE
-    except IntegrityError:
-        # What the form refers to (a species, an animal) changed between our read and our write.
-        db.session.rollback()
-        form.form_errors.append(_("This could not be saved: a record it refers to changed a moment ago. "
-                                  "Check the form and save again."))
-        return Outcome.REFUSED
-    return Outcome.SAVED
-
-
-def _edit_versioned(record, form, *, write, reload, page, saved):
-    """The POST of a versioned edit form (as reference.views.edit_versioned, with care's refusals)."""
-    valid = form.validate()
-    if form.version.data != record.version:
-        arm_with_current_version(form, record)
-        return page(form, record, conflict=True, status=409)
-    if valid:
-        outcome = _save(form, lambda: write(record))
-        if outcome is Outcome.SAVED:
-            return saved(record)
-        record = reload()
-        if outcome is Outcome.STALE:
-            arm_with_current_version(form, record)
-            return page(form, record, conflict=True, status=409)
-    return page(form, record)
+# What the form refers to (a species, an animal) may change between our read and our write.
+CLASH = _l("This could not be saved: a record it refers to changed a moment ago. Check the form and save again.")
 
 
 # --- schedules ------------------------------------------------------------------------------
@@ -149,7 +112,7 @@ def new_schedule():
             created["schedule"] = services.create_schedule(animal=animal, enclosure=enclosure, user=current_user,
                                                            **form.values())
 
-        if _save(form, write) is Outcome.SAVED:
+        if save(form, write, clash_message=CLASH) is Outcome.SAVED:
             flash(_("The schedule for %(target)s is created; its tasks are on the round.",
                     target=animal.accession_number if animal is not None else enclosure.code), "success")
             return redirect(_owner_url(created["schedule"]))
@@ -169,7 +132,7 @@ def edit_schedule(schedule_id: int):
         flash(_("The changes to the schedule of %(target)s are saved.", target=record.target_label), "success")
         return redirect(_owner_url(record))
 
-    return _edit_versioned(schedule, form, write=lambda record: services.update_schedule(record, form.values()),
+    return edit_versioned(schedule, form, write=lambda record: services.update_schedule(record, form.values()),
                            reload=lambda: queries.get_schedule(schedule_id), page=_schedule_page, saved=saved)
 
 
@@ -219,8 +182,8 @@ def new_template():
     form.set_species(db.session.execute(species_stmt()).scalars().all())
     if request.method == "GET":
         form.species_id.data = request.args.get("species_id", type=int)
-    if form.validate_on_submit() and _save(form, lambda: services.save_template(None, form.values())) \
-            is Outcome.SAVED:
+    write = lambda: services.save_template(None, form.values())  # noqa: E731 - one call, named for the line
+    if form.validate_on_submit() and save(form, write, clash_message=CLASH) is Outcome.SAVED:
         flash(_("The template is saved; it is applied to animals admitted from now on."), "success")
         return redirect(url_for("care.templates"))
     return _template_page(form)
@@ -238,5 +201,5 @@ def edit_template(template_id: int):
         flash(_("The changes to the template are saved; animals admitted from now on get them."), "success")
         return redirect(url_for("care.templates"))
 
-    return _edit_versioned(template, form, write=lambda record: services.save_template(record, form.values()),
+    return edit_versioned(template, form, write=lambda record: services.save_template(record, form.values()),
                            reload=lambda: queries.get_template(template_id), page=_template_page, saved=saved)

@@ -10,15 +10,11 @@ Facilities are here; enclosures and species live in views_enclosures and
 views_species, imported at the bottom so that they register on this blueprint.
 """
 
-from enum import Enum
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
-from wtforms import Field
 
 from app.auth.permissions import require
+from app.common.form_flow import Outcome, edit_versioned, save
 from app.extensions import db
 from app.reference import queries, services
 from app.reference.forms import EditFacilityForm, FacilityForm, labels
@@ -30,76 +26,6 @@ TIMEZONE_SUGGESTIONS = (
     "Asia/Phnom_Penh", "Asia/Bangkok", "Asia/Ho_Chi_Minh", "Asia/Vientiane", "Asia/Yangon",
     "Asia/Kuala_Lumpur", "Asia/Singapore", "Asia/Jakarta", "Asia/Manila", "UTC",
 )
-
-
-class Outcome(Enum):
-    SAVED = "saved"
-    REFUSED = "refused"
-    STALE = "stale"
-
-
-def save(form, write) -> Outcome:
-    """Run one service call and commit it; on refusal put the messages on the form's fields.
-
-    STALE means the row changed between our read and our UPDATE (SQLAlchemy's version
-    check): the caller answers it like a stale form. After REFUSED or STALE the session
-    was rolled back, so the caller reloads the record before showing it.
-    """
-    try:
-        write()
-        db.session.commit()
-    except services.ReferenceError as error:
-        db.session.rollback()
-        show_errors(form, error.fields)
-        return Outcome.REFUSED
-    except StaleDataError:
-        db.session.rollback()
-        return Outcome.STALE
-    except IntegrityError:
-        # Another request saved the same code or name between our check and our write.
-        db.session.rollback()
-        form.form_errors.append(_("This clashes with a record saved a moment ago. Check the codes and names."))
-        return Outcome.REFUSED
-    return Outcome.SAVED
-
-
-def show_errors(form, fields: dict[str, list[str]]) -> None:
-    """The service's messages on the matching fields; any others above the form."""
-    for name, messages in fields.items():
-        field = form._fields.get(name)
-        if isinstance(field, Field) and name != "version":
-            field.errors = [*field.errors, *messages]
-        else:
-            form.form_errors.extend(messages)
-
-
-def edit_versioned(record, form, *, write, reload, page, saved):
-    """The POST of an edit form for a versioned record, shared by facilities, enclosures and species.
-
-    A form whose `version` is not the record's is a conflict (409) showing the current
-    values; otherwise `write(record)` runs through save(), and a row changed between
-    our read and our UPDATE is the same conflict. `page(form, record, conflict=, status=)`
-    renders the form, `saved(record)` answers a successful save, `reload()` reads anew.
-    """
-    valid = form.validate()
-    if form.version.data != record.version:
-        arm_with_current_version(form, record)
-        return page(form, record, conflict=True, status=409)
-    if valid:
-        outcome = save(form, lambda: write(record))
-        if outcome is Outcome.SAVED:
-            return saved(record)
-        record = reload()
-        if outcome is Outcome.STALE:
-            arm_with_current_version(form, record)
-            return page(form, record, conflict=True, status=409)
-    return page(form, record)
-
-
-def arm_with_current_version(form, record) -> None:
-    """After a conflict the form carries the current version: saving again is a deliberate choice."""
-    form.version.data = record.version
-    form.version.raw_data = [str(record.version)]
 
 
 def delete_refused_message() -> str:

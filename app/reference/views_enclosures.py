@@ -10,18 +10,16 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import SelectChoice
 
 from app.auth.permissions import require
+from app.common.form_flow import Outcome, edit_versioned, save
 from app.common.pagination import paginate
 from app.extensions import db
 from app.reference import queries, services
 from app.reference.forms import EditEnclosureForm, EnclosureForm, labels
 from app.reference.views import (
-    Outcome,
     bp,
     delete_refused_message,
-    edit_versioned,
     page_arg,
     per_page_arg,
-    save,
 )
 
 

@@ -9,18 +9,16 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.permissions import require
+from app.common.form_flow import Outcome, edit_versioned, save
 from app.common.pagination import paginate
 from app.extensions import db
 from app.reference import queries, services
 from app.reference.forms import TAXON_CLASS_LABELS, EditSpeciesForm, SpeciesForm, labels
 from app.reference.views import (
-    Outcome,
     bp,
     delete_refused_message,
-    edit_versioned,
     page_arg,
     per_page_arg,
-    save,
 )
 
 # The API accepts at most this many characters in ?q=; the page quietly does the same.
