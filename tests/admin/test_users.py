@@ -92,7 +92,7 @@ def test_admin_creates_a_keeper_who_must_choose_a_password(app, client, admin, f
         "current_password": INITIAL_PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD,
     })
     assert changed.status_code == 302 and changed.headers["Location"].endswith("/")
-    home = keeper.get("/")
+    home = keeper.get("/", follow_redirects=True)  # a keeper's home is the round
     assert home.status_code == 200 and "Sophea Chan" in home.get_data(as_text=True)
     assert not user_by_email(db, "sophea@example.org").must_change_password
 
@@ -204,13 +204,13 @@ def test_deactivation_ends_the_users_open_session(app, client, admin, make_user,
     keeper = make_user("keeper")
     keeper_client = app.test_client()
     assert sign_in(keeper_client, keeper.email, DEFAULT_PASSWORD).status_code == 302
-    assert keeper_client.get("/").status_code == 200
+    assert keeper_client.get("/animals").status_code == 200
 
     response = client.post_form(f"/admin/users/{keeper.id}/deactivate")
     assert response.status_code == 302
     assert "is deactivated" in client.get("/admin/users").get_data(as_text=True)
 
-    refused = keeper_client.get("/")
+    refused = keeper_client.get("/animals")
     assert refused.status_code == 302 and "/login" in refused.headers["Location"]
     db.session.expire_all()
     assert not db.session.get(User, keeper.id).is_active

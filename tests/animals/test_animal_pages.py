@@ -159,12 +159,12 @@ def test_split_through_the_page(client, login, herd, db):
 
 
 def test_home_page_counts_the_users_facilities_only(client, login, herd, other_facility):
-    login("keeper")
+    login("viewer")
     html = client.get("/").get_data(as_text=True)
     census = html.split('data-testid="census"')[1]
     assert ">52<" in census.replace(" ", "") and ">3<" in census.replace(" ", "")
     client.post_form("/logout")
-    login("keeper", facilities=[other_facility])
+    login("viewer", facilities=[other_facility])
     census = client.get("/").get_data(as_text=True).split('data-testid="census"')[1]
     assert ">52<" not in census.replace(" ", "")
 
