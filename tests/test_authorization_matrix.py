@@ -135,6 +135,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "api_animals.split_animal"): CLINICAL,
     ("GET", "api_animals.animal_timeline"): SIGNED_IN,
     ("GET", "care.round_page"): SIGNED_IN,
+    ("GET", "care.round_enclosure"): SIGNED_IN,
+    ("GET", "care.round_unhoused"): SIGNED_IN,
     ("POST", "care.complete_task"): STAFF,
     ("POST", "care.complete_enclosure"): STAFF,
     ("GET", "care.new_care_log"): STAFF,

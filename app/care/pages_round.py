@@ -1,7 +1,7 @@
-"""The keeper's round: today's tasks by section and enclosure, each done with one tap.
+"""The keeper's round: the enclosures with what is due in each, then an enclosure's tasks, done with a tap.
 
 Cards post with htmx and are swapped for their new state; without JavaScript the
-same forms post normally and come back to the round. Every form carries a client
+same forms post normally and come back to the enclosure. Every form carries a client
 id, so a tap resent after the Wi-Fi dropped is stored once; an expired CSRF token
 shows the card again with what was entered (common.security.form_checks_csrf).
 """
@@ -11,13 +11,15 @@ from zoneinfo import ZoneInfo
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from app.animals.attachments import AttachmentError, add_attachment, discard_files
 from app.animals.models import Animal
-from app.auth.permissions import require
-from app.care import queries, records
+from app.auth.permissions import can, require
+from app.care import records
 from app.care.forms_round import EATEN_LABELS, KIND_LABELS, EnclosureDoneForm, TaskForm, new_client_id
-from app.care.models import CareKind
+from app.care.queries import get_task, task_state
+from app.care.round import enclosure_open_tasks, enclosure_round, round_overview, round_task
 from app.care.services import CareError
 from app.care.timing import local_day_bounds
 from app.care.views import bp
@@ -28,40 +30,91 @@ from app.common.security import form_checks_csrf
 from app.extensions import db
 from app.reference.queries import get_enclosure, visible_facilities
 
-ROUND_TEMPLATE_GLOBALS = {"EATEN_LABELS": EATEN_LABELS, "KIND_LABELS": KIND_LABELS, "CareKind": CareKind,
-                          "new_client_id": new_client_id}
+
+def _today(now):
+    tz = ZoneInfo(select_timezone())
+    day_start, day_end = local_day_bounds(now.astimezone(tz).date(), tz)
+    return {"day_start": day_start, "day_end": day_end, "now": now}
+
+
+def card_context() -> dict:
+    """What every card of a page shares, worked out once: a card is drawn a hundred times a page."""
+    labels = {
+        "kinds": {k.value: str(v) for k, v in KIND_LABELS.items()},
+        "amounts": {k.value: str(v) for k, v in EATEN_LABELS.items()},
+        "states": {"overdue": _("Overdue"), "due": _("Due"), "later": _("Later"), "done": _("Done"),
+                   "cancelled": _("Cancelled")},
+        "animals": _("animals"), "whole_enclosure": _("Whole enclosure"),
+        # Filled in per card with the |format filter (one translation per page, not per card).
+        "done_by": _("Done %(time)s by %(name)s"), "eaten": _("eaten: %(amount)s"),
+        "how_much": _("How much was eaten"), "weight_g": _("Weight (g)"),
+        "keys": _("Number keys"), "bcs": _("Body condition (1-9)"), "save_weight": _("Save weight"),
+        "done": _("Done"), "note_or_photo": _("Add a note or photo"), "note": _("Note"), "photo": _("Photo"),
+        "then_tap": _("Then tap the button above."),
+        "csrf_expired": _("This page was open a long time. Nothing was saved yet: tap again."),
+        "count": _("%(open)d to do · %(done)d done"),
+    }
+    return {"labels": labels, "csrf": generate_csrf(), "can_log": can("care.log"),
+            "tz": ZoneInfo(select_timezone()), "new_client_id": new_client_id}
+
+
+@bp.get("/round")
+@require("care.view")
+def round_page():
+    """The round's first page: every enclosure with tasks today, by section, with its counts."""
+    facility_id = request.args.get("facility_id", type=int)
+    lines = round_overview(facility_ids=[facility_id] if facility_id else None, **_today(utcnow()))
+    totals = {"to_do": sum(x.to_do for x in lines), "done": sum(x.done for x in lines)}
+    return render_template("care/round.html", lines=lines, totals=totals, facility_id=facility_id,
+                           facilities=visible_facilities())
+
+
+@bp.get("/round/enclosures/<int:enclosure_id>")
+@require("care.view")
+def round_enclosure(enclosure_id: int):
+    """An enclosure's tasks of today: overdue, due, later and done, each a card."""
+    return _enclosure_page(get_enclosure(enclosure_id))
+
+
+@bp.get("/round/unhoused")
+@require("care.view")
+def round_unhoused():
+    """Tasks of animals not housed in an enclosure (admitted without one)."""
+    return _enclosure_page(None)
+
+
+def _enclosure_page(enclosure):
+    group = enclosure_round(enclosure, facility_ids=None, **_today(utcnow()))
+    return render_template("care/round_enclosure.html", group=group, **card_context())
+
+
+def _card(task_id: int, form: TaskForm | None = None, message: str = "", status: int = 200):
+    """One card again, after a tap: its new state, or the form with what was entered and why it was refused."""
+    task = round_task(task_id)
+    entered = {"client_id": new_client_id(), "typed": {}, "errors": {}, "form_errors": [], "csrf_expired": False}
+    if form is not None:
+        entered = {
+            "client_id": form.client_id.data or new_client_id(),
+            "typed": {"grams": (form.grams.raw_data or [""])[0], "bcs": (form.bcs.raw_data or [""])[0],
+                      "notes": form.notes.data},
+            "errors": {name: field.errors for name, field in form._fields.items() if field.errors},
+            "form_errors": form.form_errors, "csrf_expired": bool(form.csrf_token.errors),
+        }
+    html = render_template("care/_task_card.html", task=task, state=task_state(task, utcnow()), message=message,
+                           **entered, **card_context())
+    return html, status
 
 
 def _is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-@bp.get("/round")
-@require("care.view")
-def round_page():
-    """Today's round at the user's facilities (or one of them): due, overdue, later and done."""
-    facility_id = request.args.get("facility_id", type=int)
-    now = utcnow()
-    day_start, day_end = local_day_bounds(now.astimezone(ZoneInfo(select_timezone())).date(),
-                                          ZoneInfo(select_timezone()))
-    groups = queries.round_groups(facility_ids=[facility_id] if facility_id else None, day_start=day_start,
-                                  day_end=day_end, now=now)
-    counts = {"open": sum(g.open_count for g in groups),
-              "done": sum(1 for g in groups for _t, state in g.tasks if state == "done")}
-    return render_template("care/round.html", groups=groups, counts=counts, facility_id=facility_id,
-                           facilities=visible_facilities(), new_task_form=lambda: TaskForm(formdata=None),
-                           **ROUND_TEMPLATE_GLOBALS)
-
-
-def _card(task_id: int, form: TaskForm | None = None, message: str = "", status: int = 200):
-    task, _enclosure = queries.round_task(task_id)
-    html = render_template("care/_task_card.html", task=task, state=queries.task_state(task, utcnow()),
-                           form=form or TaskForm(formdata=None), message=message, **ROUND_TEMPLATE_GLOBALS)
-    return html, status
-
-
-def _back_to_round(anchor: str = ""):
-    return redirect(url_for("care.round_page", facility_id=request.args.get("facility_id", type=int)) + anchor)
+def _back_to(task) -> str:
+    animal = db.session.get(Animal, task.animal_id) if task.animal_id else None
+    enclosure_id = task.enclosure_id or (animal.enclosure_id if animal else None)
+    url = url_for("care.round_enclosure", enclosure_id=enclosure_id) if enclosure_id else url_for(
+        "care.round_unhoused")
+    return url + f"#task-{task.id}"
 
 
 @bp.post("/round/tasks/<int:task_id>")
@@ -69,7 +122,7 @@ def _back_to_round(anchor: str = ""):
 @form_checks_csrf
 def complete_task(task_id: int):
     """Mark a task done; a feeding with the eaten amount tapped, a weighing with its weight."""
-    task = queries.get_task(task_id)
+    task = get_task(task_id)
     form = TaskForm()
     if not form.validate_on_submit():
         return _card(task.id, form, status=422)
@@ -86,15 +139,16 @@ def complete_task(task_id: int):
         db.session.rollback()
         _discard(photo)
         message = _("Someone else has already done this task.")
-        return _card(task_id, message=message) if _is_htmx() else (flash(message, "warning"), _back_to_round())[1]
+        if _is_htmx():
+            return _card(task_id, message=message)
+        flash(message, "warning")
+        return redirect(_back_to(task))
     except (CareError, AttachmentError) as error:
         db.session.rollback()
         _discard(photo)
         show_errors(form, error.fields)
         return _card(task_id, form, status=422)
-    if _is_htmx():
-        return _card(task_id)
-    return _back_to_round(f"#task-{task_id}")
+    return _card(task_id) if _is_htmx() else redirect(_back_to(task))
 
 
 def _discard(photo) -> None:
@@ -108,20 +162,20 @@ def _discard(photo) -> None:
 def complete_enclosure(enclosure_id: int):
     """"All done in this enclosure": every open task due by now there, except weighings."""
     enclosure = get_enclosure(enclosure_id)
+    back = url_for("care.round_enclosure", enclosure_id=enclosure.id)
     form = EnclosureDoneForm()
     if not form.validate_on_submit():
         flash(_("This page was open a long time and its security check expired. Nothing was saved yet: "
                 "tap again."), "warning")
-        return _back_to_round(f"#enclosure-{enclosure.id}")
+        return redirect(back)
     now = utcnow()
-    tasks = queries.enclosure_open_tasks(enclosure.id, now)
     try:
-        done = records.complete_enclosure_tasks(enclosure, tasks, user=current_user, client_id=form.client_id.data,
-                                                now=now)
+        done = records.complete_enclosure_tasks(enclosure, enclosure_open_tasks(enclosure.id, now),
+                                                user=current_user, client_id=form.client_id.data, now=now)
         db.session.commit()
     except CareError as error:
         db.session.rollback()
         flash(" ".join(str(m) for messages in error.fields.values() for m in messages), "danger")
-        return _back_to_round(f"#enclosure-{enclosure.id}")
+        return redirect(back)
     flash(_("%(code)s: %(n)d tasks marked done.", code=enclosure.code, n=done), "success")
-    return _back_to_round(f"#enclosure-{enclosure.id}")
+    return redirect(back)

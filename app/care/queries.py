@@ -3,22 +3,18 @@
 Everything is limited to the current user's facilities; a record outside them is a 404.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask import abort, current_app
-from sqlalchemy import Select, and_, false, func, or_, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import joinedload
 
-from app.animals.models import Animal, AnimalStatus
+from app.animals.models import Animal
 from app.auth.permissions import facility_clause
 from app.care.models import CareLog, CareSchedule, CareTask, CareTemplate, TaskStatus, Weight
 from app.extensions import db
-from app.reference.models import Enclosure
-
-# Open tasks older than this drop off the round (the alerts of the scheduler issue keep them in view).
-ROUND_LOOKBACK = timedelta(days=7)
 
 
 def grace(kind: str) -> timedelta:
@@ -69,84 +65,6 @@ def get_task(task_id: int) -> CareTask:
         select(CareTask).where(CareTask.id == task_id, facility_clause(CareTask.facility_id))
     ).scalar_one_or_none()
     return task if task is not None else abort(404)
-
-
-# --- the round ------------------------------------------------------------------------
-
-@dataclass
-class RoundGroup:
-    """The tasks of one enclosure (or of animals without one), with who lives there."""
-
-    enclosure: Enclosure | None
-    tasks: list[tuple[CareTask, str]] = field(default_factory=list)
-    occupants: list[Animal] = field(default_factory=list)
-
-    @property
-    def open_count(self) -> int:
-        return sum(1 for _, state in self.tasks if state in ("due", "overdue"))
-
-
-def _round_stmt() -> Select:
-    """Tasks at the user's facilities with all a round card shows: schedule, animal, species, enclosure, log."""
-    enclosure_id = func.coalesce(CareTask.enclosure_id, Animal.enclosure_id)
-    return (
-        select(CareTask, Enclosure)
-        .outerjoin(Animal, CareTask.animal_id == Animal.id)
-        .outerjoin(Enclosure, Enclosure.id == enclosure_id)
-        .options(contains_eager(CareTask.animal).joinedload(Animal.species), joinedload(CareTask.schedule),
-                 joinedload(CareTask.log).options(joinedload(CareLog.recorded_by), joinedload(CareLog.weight)))
-        .where(facility_clause(CareTask.facility_id))
-    )
-
-
-def round_task(task_id: int) -> tuple[CareTask, Enclosure | None]:
-    """One task as its round card shows it, or 404."""
-    row = db.session.execute(_round_stmt().where(CareTask.id == task_id)).unique().one_or_none()
-    return tuple(row) if row is not None else abort(404)
-
-
-def round_groups(*, facility_ids: list[int] | None, day_start: datetime, day_end: datetime, now: datetime
-                 ) -> list[RoundGroup]:
-    """Today's round: open tasks due today or overdue, and today's done ones, by section and enclosure.
-
-    Two queries whatever the number of tasks: the tasks with their schedule, animal,
-    species, enclosure and log; then the animals living in the enclosures shown.
-    """
-    stmt = (
-        _round_stmt()
-        # An animal that left care has no round, even before the job cancels its tasks.
-        .where(CareTask.due_at < day_end, or_(Animal.id.is_(None), Animal.status == AnimalStatus.IN_CARE),
-               or_(and_(CareTask.status == TaskStatus.OPEN, CareTask.due_at >= now - ROUND_LOOKBACK),
-                   and_(CareTask.status == TaskStatus.DONE, CareTask.due_at >= day_start)))
-        .order_by(Enclosure.section, Enclosure.code, CareTask.due_at, CareTask.kind, CareTask.id)
-    )
-    if facility_ids is not None:
-        stmt = stmt.where(CareTask.facility_id.in_(facility_ids) if facility_ids else false())
-    groups: dict[int | None, RoundGroup] = {}
-    for task, enclosure in db.session.execute(stmt).unique():
-        key = enclosure.id if enclosure else None
-        groups.setdefault(key, RoundGroup(enclosure)).tasks.append((task, task_state(task, now)))
-    ids = [k for k in groups if k is not None]
-    if ids:
-        occupants = db.session.execute(
-            select(Animal).options(joinedload(Animal.species))
-            .where(Animal.enclosure_id.in_(ids), Animal.status == AnimalStatus.IN_CARE)
-            .order_by(Animal.accession_number)
-        ).scalars()
-        for animal in occupants:
-            groups[animal.enclosure_id].occupants.append(animal)
-    return list(groups.values())
-
-
-def enclosure_open_tasks(enclosure_id: int, now: datetime) -> list[CareTask]:
-    """The open tasks due by now for an enclosure and the animals in it ("all done in this enclosure")."""
-    occupant_ids = select(Animal.id).where(Animal.enclosure_id == enclosure_id)
-    return list(db.session.execute(
-        select(CareTask).where(facility_clause(CareTask.facility_id), CareTask.status == TaskStatus.OPEN,
-                               CareTask.due_at <= now, CareTask.due_at >= now - ROUND_LOOKBACK,
-                               or_(CareTask.enclosure_id == enclosure_id, CareTask.animal_id.in_(occupant_ids)))
-        .order_by(CareTask.due_at, CareTask.id)
-    ).scalars())
 
 
 # --- schedules and templates --------------------------------------------------------------

@@ -41,19 +41,43 @@ def test_a_keepers_home_is_the_round(client, login):
     assert response.status_code == 302 and response.headers["Location"].endswith("/round")
 
 
-def test_the_round_shows_tasks_by_enclosure_with_diet_and_animals(client, login, animal, enclosure):
-    _task(animal=animal, diet=[{"food": "Banana", "grams": 150, "preparation": "halved"}])
+def test_the_round_lists_enclosures_by_section_with_their_counts(client, login, animal, enclosure, facility):
+    _task(animal=animal)
     _task("clean", enclosure=enclosure, due_in=timedelta(hours=-6))
+    _task(animal=animal, due_in=timedelta(hours=2))
+    aviary = factories.EnclosureFactory(facility=facility, code="AV-1", section="Birds")
+    _task("clean", enclosure=aviary)
     other = factories.FacilityFactory()
     _task(animal=factories.AnimalFactory(case=factories.CaseFactory(facility=other)))
     db.session.commit()
     login("keeper")
     html = client.get("/round").get_data(as_text=True)
-    assert html.count('data-testid="round-enclosure"') == 1
-    assert html.count('data-testid="task"') == 2, "another facility's task is not in this keeper's round"
+    assert html.count('data-testid="round-enclosure"') == 2, "another facility's enclosure is not listed"
+    assert html.index("Birds") < html.index("Primates")
+    assert "1 overdue" in html and "1 due" in html and "1 later" in html
+    assert "3 to do · 0 done" in html
+    assert f"/round/enclosures/{enclosure.id}" in html
+
+
+def test_an_enclosures_cards_show_diet_instructions_and_residents(client, login, animal, enclosure):
+    _task(animal=animal, diet=[{"food": "Banana", "grams": 150, "preparation": "halved"}])
+    _task("clean", enclosure=enclosure, due_in=timedelta(hours=-6))
+    db.session.commit()
+    login("keeper")
+    html = client.get(f"/round/enclosures/{enclosure.id}").get_data(as_text=True)
+    assert html.count('data-testid="task"') == 2
     assert "Banana" in html and "150 g" in html and "halved" in html and "Scatter feed" in html
     assert 'data-state="overdue"' in html and 'data-state="due"' in html
-    assert animal.accession_number in html and "Primates" in html
+    assert animal.accession_number in html
+
+
+def test_tasks_of_animals_without_an_enclosure_have_their_own_page(client, login, facility):
+    stray = factories.AnimalFactory(case=factories.CaseFactory(facility=facility), enclosure_id=None)
+    _task(animal=stray)
+    db.session.commit()
+    login("keeper")
+    assert "/round/unhoused" in client.get("/round").get_data(as_text=True)
+    assert stray.accession_number in client.get("/round/unhoused").get_data(as_text=True)
 
 
 def test_one_tap_completes_a_feeding_with_the_amount_eaten(client, login, animal):
@@ -126,7 +150,7 @@ def test_an_expired_form_comes_back_with_what_was_typed(app, client, login, anim
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert 'data-testid="csrf-expired"' in html and 'value="812"' in html and "calm" in html
-    fresh = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    fresh = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     assert fresh != stale
     assert db.session.scalar(select(func.count()).select_from(CareLog)) == 0
     again = client.post(f"/round/tasks/{task.id}", headers={"HX-Request": "true"},
@@ -149,7 +173,7 @@ def test_viewers_see_the_round_but_cannot_tap(client, login, animal, role):
     task = _task(animal=animal)
     db.session.commit()
     login(role)
-    assert "btn-eaten-all" not in client.get("/round").get_data(as_text=True)
+    assert "btn-eaten-all" not in client.get(f"/round/enclosures/{animal.enclosure_id}").get_data(as_text=True)
     assert _tap(client, task, eaten="all").status_code == 403
 
 
@@ -161,26 +185,32 @@ def test_a_keeper_of_another_facility_cannot_complete_the_task(client, login, an
 
 
 def test_the_round_query_count_is_the_same_for_5_and_100_tasks(client, login, facility, count_queries):
+    pens = [factories.EnclosureFactory(facility=facility, section=f"Section {i % 3}") for i in range(20)]
+
     def add_tasks(n):
         for i in range(n):
-            pen = factories.EnclosureFactory(facility=facility, section=f"Section {i % 3}")
+            pen = pens[i % len(pens)] if n > 5 else pens[0]
             resident = factories.AnimalFactory(case=factories.CaseFactory(facility=facility), enclosure_id=pen.id)
-            _task(animal=resident, diet=[{"food": "Fruit", "grams": 100}])
-            if i % 4 == 0:
-                _task("clean", enclosure=pen)
+            _task("clean" if i % 4 == 0 else "feed", animal=resident, diet=[{"food": "Fruit", "grams": 100}])
         db.session.commit()
 
-    add_tasks(4)
+    add_tasks(5)
     login("keeper")
-    client.get("/round")
-    with count_queries() as five:
-        html = client.get("/round").get_data(as_text=True)
+    pages = {"overview": "/round", "enclosure": f"/round/enclosures/{pens[0].id}"}
+    client.get(pages["overview"])
+    counts = {}
+    for name, url in pages.items():
+        with count_queries() as counted:
+            html = client.get(url).get_data(as_text=True)
+        counts[name] = counted.count
     assert html.count('data-testid="task"') == 5
-    add_tasks(76)
-    with count_queries() as hundred:
-        html = client.get("/round").get_data(as_text=True)
-    assert html.count('data-testid="task"') == 100
-    assert five.count == hundred.count, (five, hundred)
+    add_tasks(95)
+    for name, url in pages.items():
+        with count_queries() as counted:
+            html = client.get(url).get_data(as_text=True)
+        assert counted.count == counts[name], (name, counts[name], counted)
+    assert html.count('data-testid="task"') == 5 + 95 // 20 + 1
+    assert "100 to do" in client.get(pages["overview"]).get_data(as_text=True)
 
 
 def test_an_animal_that_left_care_is_not_in_the_round(client, login, animal):
@@ -188,5 +218,6 @@ def test_an_animal_that_left_care_is_not_in_the_round(client, login, animal):
     animal.status, animal.quantity = "left_care", 0
     db.session.commit()
     login("keeper")
-    html = client.get("/round").get_data(as_text=True)
-    assert 'data-testid="task"' not in html and 'data-testid="round-empty"' in html
+    assert 'data-testid="round-empty"' in client.get("/round").get_data(as_text=True)
+    html = client.get(f"/round/enclosures/{animal.enclosure_id}").get_data(as_text=True)
+    assert 'data-testid="task"' not in html

@@ -46,6 +46,31 @@ def _no_sideways_scroll(page):
     assert overflow <= 0, f"the round scrolls sideways by {overflow}px at 1024×768"
 
 
+def _feed(card, amount):
+    expect(card).to_have_attribute("data-task-kind", "feed")
+    button = card.locator(f"button.btn-eaten-{amount}")
+    expect(button).to_have_text(AMOUNT_LABELS[amount])
+    box = button.bounding_box()
+    assert box["height"] >= 44 and box["width"] >= 44, f"a {box} button is too small for a gloved finger"
+    button.click()
+    expect(card).to_have_attribute("data-state", "done")
+    expect(card.locator("[data-testid=task-done]")).to_contain_text(f"eaten: {AMOUNT_LABELS[amount]}")
+    expect(card.locator("[data-testid=task-done]")).to_contain_text("by Vuthy")
+
+
+def _weigh(page, card):
+    expect(card).to_have_attribute("data-task-kind", "weigh")
+    grams = card.locator("input[name=grams]")
+    for key in ["2", "4", "5", "9", "⌫", "0", ".", "5", "."]:  # a slip undone, a second point ignored
+        card.locator(f".keypad [data-key='{key}']").click()
+    expect(grams).to_have_value("2450.5")
+    card.locator(".btn-bcs", has_text="5").click()
+    expect(card.locator("input[name=bcs][value='5']")).to_be_checked()
+    _no_sideways_scroll(page)
+    card.locator("button.btn-done", has_text="Save weight").click()
+    expect(card.locator("[data-testid=task-weight]")).to_have_text("2450.5 g")
+
+
 def test_a_keeper_completes_a_round_of_ten_tasks_with_taps_only(page, live_db):
     facility = factories.FacilityFactory(code="PTK", name="Phnom Tamao")
     factories.UserFactory(email="keeper@example.org", name="Vuthy", role="keeper", facilities=[facility])
@@ -69,48 +94,40 @@ def test_a_keeper_completes_a_round_of_ten_tasks_with_taps_only(page, live_db):
     page.click("button[type=submit]")
     page.wait_for_url("**/round")  # a keeper's home is the round
 
-    # From here on, taps only: no typing.
-    cards = page.locator("[data-testid=task]")
-    expect(cards).to_have_count(10)
+    # From here on, taps only: no typing. The round opens on the enclosures, by section.
+    lines = page.locator("[data-testid=round-enclosure]")
+    expect(lines).to_have_count(3)
     expect(page.locator("[data-testid=round-count]")).to_have_text(re.compile(r"^\s*10 to do · 0 done\s*$"))
-    expect(page.locator("[data-testid=round-enclosure]")).to_have_count(3)
     _no_sideways_scroll(page)
+    amounts = {task.id: amount for task, amount in zip(feeds, AMOUNTS, strict=True)}
 
-    for task, amount in zip(feeds, AMOUNTS, strict=True):
-        card = page.locator(f"#task-{task.id}")
-        expect(card).to_have_attribute("data-task-kind", "feed")
-        expect(card).to_have_attribute("data-state", re.compile("^(due|overdue)$"))
-        button = card.locator(f"button.btn-eaten-{amount}")
-        expect(button).to_have_text(AMOUNT_LABELS[amount])
-        box = button.bounding_box()
-        assert box["height"] >= 44 and box["width"] >= 44, f"a {box} button is too small for a gloved finger"
-        button.click()
-        expect(card).to_have_attribute("data-state", "done")
-        expect(card.locator("[data-testid=task-done]")).to_contain_text(f"eaten: {AMOUNT_LABELS[amount]}")
-        expect(card.locator("[data-testid=task-done]")).to_contain_text("by Vuthy")
+    for code in ("P-1", "P-2", "R-1"):
+        page.locator("[data-testid=round-enclosure]", has_text=code).click()
+        page.wait_for_url("**/round/enclosures/*")
+        cards = page.locator("[data-testid=task]")
+        for task_id in [int(i.removeprefix("task-")) for i in cards.evaluate_all("cs => cs.map(c => c.id)")]:
+            card = page.locator(f"#task-{task_id}")
+            expect(card).to_have_attribute("data-state", re.compile("^(due|overdue)$"))
+            if task_id in amounts:
+                _feed(card, amounts[task_id])
+            elif task_id == clean.id:
+                card.locator(".btn-done").click()
+            else:
+                assert task_id == weigh.id
+                _weigh(page, card)
+            expect(card).to_have_attribute("data-state", "done")
+        expect(page.locator("[data-testid=round-count]")).to_contain_text("0 to do")
+        page.click("[data-testid=back-to-round]")
+        page.wait_for_url("**/round")
 
-    card = page.locator(f"#task-{clean.id}")
-    expect(card).to_have_attribute("data-task-kind", "clean")
-    card.locator(".btn-done").click()
-    expect(card).to_have_attribute("data-state", "done")
-
-    card = page.locator(f"#task-{weigh.id}")
-    expect(card).to_have_attribute("data-task-kind", "weigh")
-    grams = card.locator("input[name=grams]")
-    for key in ["2", "4", "5", "9", "⌫", "0", ".", "5", "."]:  # a slip undone, a second point ignored
-        card.locator(f".keypad [data-key='{key}']").click()
-    expect(grams).to_have_value("2450.5")
-    card.locator(".btn-bcs", has_text="5").click()
-    expect(card.locator("input[name=bcs][value='5']")).to_be_checked()
-    _no_sideways_scroll(page)
-    card.locator("button.btn-done", has_text="Save weight").click()
-    expect(card).to_have_attribute("data-state", "done")
-
-    page.reload()
-    expect(cards).to_have_count(10)
-    for n in range(10):
-        expect(cards.nth(n)).to_have_attribute("data-state", "done")
     expect(page.locator("[data-testid=round-count]")).to_have_text(re.compile(r"^\s*0 to do · 10 done\s*$"))
+    for code in ("P-1", "P-2", "R-1"):
+        page.locator("[data-testid=round-enclosure]", has_text=code).click()
+        cards = page.locator("[data-testid=task]")
+        expect(cards.first).to_be_visible()
+        for n in range(cards.count()):
+            expect(cards.nth(n)).to_have_attribute("data-state", "done")
+        page.go_back()
 
     # Each fed animal's record tells the feeding and what was eaten.
     for animal, amount in zip(animals, AMOUNTS, strict=True):

@@ -12,3 +12,13 @@ document.addEventListener("click", (event) => {
     input.value += value;
   }
 });
+
+// The enclosure's counter follows the cards as they are swapped for their done state.
+document.addEventListener("htmx:afterSwap", () => {
+  const counter = document.querySelector("[data-live-count]");
+  if (!counter) return;
+  const states = [...document.querySelectorAll("[data-testid=task]")].map((card) => card.dataset.state);
+  const open = states.filter((state) => state === "due" || state === "overdue").length;
+  const done = states.filter((state) => state === "done").length;
+  counter.textContent = counter.dataset.liveCount.replace("%(open)d", open).replace("%(done)d", done);
+});
