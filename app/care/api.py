@@ -7,7 +7,7 @@ dropped) gets the first record back with the same 201 answer and stores nothing 
 from flask_login import current_user
 from flask_smorest import abort
 
-from app.animals.queries import get_animal
+from app.animals.queries import get_animal, get_animal_columns
 from app.api import PageArgs, api_blueprint, check_version, list_schema, refused_as_422
 from app.auth.permissions import require
 from app.care import queries, records, services
@@ -122,7 +122,7 @@ def complete_task(args, task_id):
 @records_bp.response(200, list_schema(CareLogSchema))
 def list_care_logs(args, animal_id):
     """The animal's care logs, newest first."""
-    animal = get_animal(animal_id)
+    animal = get_animal_columns(animal_id)
     return paginate(queries.care_logs_stmt(animal_id=animal.id), args["page"], args["per_page"]).envelope()
 
 
@@ -133,7 +133,7 @@ def list_care_logs(args, animal_id):
 @records_bp.response(201, CareLogSchema)
 def create_care_log(args, animal_id):
     """Record care outside a task; the same client_id twice stores one log."""
-    animal = get_animal(animal_id)
+    animal = get_animal_columns(animal_id)
     with refused_as_422():
         log, _created = records.log_care(user=current_user, animal=animal, **args)
     db.session.commit()
@@ -146,7 +146,7 @@ def create_care_log(args, animal_id):
 @records_bp.response(200, list_schema(WeightSchema))
 def list_weights(args, animal_id):
     """The animal's weighings, newest first."""
-    animal = get_animal(animal_id)
+    animal = get_animal_columns(animal_id)
     return paginate(queries.weights_stmt(animal.id), args["page"], args["per_page"]).envelope()
 
 
@@ -157,7 +157,7 @@ def list_weights(args, animal_id):
 @records_bp.response(201, WeightSchema)
 def create_weight(args, animal_id):
     """A weighing (for a lot, the mean weight of one animal); with a client_id a retry stores nothing new."""
-    animal = get_animal(animal_id)
+    animal = get_animal_columns(animal_id)
     with refused_as_422():
         weight, _created = records.record_weight(animal, user=current_user, **args)
     db.session.commit()

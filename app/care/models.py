@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.animals.models import Animal, Attachment
 from app.auth.models import Facility, User
+from app.care.timing import overdue_at_default
 from app.common.db import Base, TimestampMixin, VersionedMixin, utcnow
 from app.reference.models import Enclosure, Species
 
@@ -96,7 +97,13 @@ class CareSchedule(TimestampMixin, VersionedMixin, Base):
 
 
 class CareTask(Base):
-    """One due occurrence of a schedule. Overdue is computed when read (queries.overdue_clause)."""
+    """One due occurrence of a schedule.
+
+    Overdue is computed when read: an open task whose overdue_at has passed. overdue_at
+    is the due time plus the kind's grace (CARE_GRACE_MINUTES), fixed when the task is
+    made, so the round and the scheduler's scans compare one indexed column with now.
+    A changed grace applies to tasks made after the change.
+    """
 
     __tablename__ = "care_tasks"
     # Tasks are made by the thousand and are projections of schedules; what was done is
@@ -105,6 +112,7 @@ class CareTask(Base):
     __table_args__ = (
         UniqueConstraint("schedule_id", "due_at"),
         Index("ix_care_tasks_facility_status_due", "facility_id", "status", "due_at"),
+        Index("ix_care_tasks_status_overdue", "status", "overdue_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -114,6 +122,7 @@ class CareTask(Base):
     enclosure_id: Mapped[int | None] = mapped_column(ForeignKey("enclosures.id"), index=True)
     kind: Mapped[str] = mapped_column(String(10))
     due_at: Mapped[datetime]
+    overdue_at: Mapped[datetime] = mapped_column(default=overdue_at_default)
     status: Mapped[str] = mapped_column(String(10), default=TaskStatus.OPEN)
     done_at: Mapped[datetime | None]
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

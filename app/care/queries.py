@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from flask import abort, current_app
+from flask import abort
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -17,23 +17,16 @@ from app.care.models import CareLog, CareSchedule, CareTask, CareTemplate, TaskS
 from app.extensions import db
 
 
-def grace(kind: str) -> timedelta:
-    return timedelta(minutes=current_app.config["CARE_GRACE_MINUTES"].get(kind, 60))
-
-
 def overdue_clause(now: datetime):
     """Open tasks whose due time plus their kind's grace has passed (computed when read)."""
-    kinds = current_app.config["CARE_GRACE_MINUTES"]
-    known = [and_(CareTask.kind == kind, CareTask.due_at < now - timedelta(minutes=m)) for kind, m in kinds.items()]
-    unknown = and_(CareTask.kind.not_in(list(kinds)), CareTask.due_at < now - timedelta(hours=1))
-    return and_(CareTask.status == TaskStatus.OPEN, or_(*known, unknown))
+    return and_(CareTask.status == TaskStatus.OPEN, CareTask.overdue_at < now)
 
 
 def task_state(task: CareTask, now: datetime) -> str:
     """done | cancelled | overdue | due | later, as the round shows it."""
     if task.status != TaskStatus.OPEN:
         return task.status
-    if task.due_at + grace(task.kind) < now:
+    if task.overdue_at < now:
         return "overdue"
     return "due" if task.due_at <= now else "later"
 

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from app.animals.models import Animal, AnimalStatus
 from app.auth.models import Facility, User
 from app.care.models import CareKind, CareSchedule, CareTask, CareTemplate, TaskStatus
-from app.care.timing import TIME_OF_DAY, due_times, window_days
+from app.care.timing import TIME_OF_DAY, due_times, grace, window_days
 from app.common.db import utcnow
 from app.common.errors import RuleError
 from app.extensions import db
@@ -186,7 +186,8 @@ def _wanted_rows(schedule: CareSchedule, tz: ZoneInfo, now: datetime) -> list[di
     first, last = window_days(now, tz)
     return [
         {"schedule_id": schedule.id, "facility_id": schedule.facility_id, "animal_id": schedule.animal_id,
-         "enclosure_id": schedule.enclosure_id, "kind": schedule.kind, "due_at": due, "status": TaskStatus.OPEN}
+         "enclosure_id": schedule.enclosure_id, "kind": schedule.kind, "due_at": due,
+         "overdue_at": due + grace(schedule.kind), "status": TaskStatus.OPEN}
         for due in due_times(times=schedule.times, every_days=schedule.every_days, starts_on=schedule.starts_on,
                              ends_on=schedule.ends_on, first_day=first, last_day=last, tz=tz)
         if due >= schedule.tasks_from

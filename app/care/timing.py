@@ -5,6 +5,8 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import current_app
+
 TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 # An interval schedule without times of day falls due in the morning round.
 DEFAULT_TIME = "08:00"
@@ -43,3 +45,14 @@ def due_times(*, times: list[str], every_days: int | None, starts_on: date, ends
                 local = datetime.combine(day, time.fromisoformat(value), tzinfo=tz)
                 yield local.astimezone(UTC)
         day += timedelta(days=1)
+
+
+def grace(kind: str) -> timedelta:
+    """How long after its due time a task of this kind becomes overdue (CARE_GRACE_MINUTES, else an hour)."""
+    return timedelta(minutes=current_app.config["CARE_GRACE_MINUTES"].get(kind, 60))
+
+
+def overdue_at_default(context) -> datetime:
+    """The column default of CareTask.overdue_at: its due time plus its kind's grace."""
+    params = context.get_current_parameters()
+    return params["due_at"] + grace(params["kind"])

@@ -79,6 +79,7 @@ def upgrade():
     sa.Column('enclosure_id', sa.Integer(), nullable=True),
     sa.Column('kind', sa.String(length=10), nullable=False),
     sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('overdue_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('done_by_id', sa.Integer(), nullable=True),
@@ -94,6 +95,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_care_tasks_animal_id'), ['animal_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_care_tasks_enclosure_id'), ['enclosure_id'], unique=False)
         batch_op.create_index('ix_care_tasks_facility_status_due', ['facility_id', 'status', 'due_at'], unique=False)
+        batch_op.create_index('ix_care_tasks_status_overdue', ['status', 'overdue_at'], unique=False)
 
     op.create_table('care_logs',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -166,6 +168,7 @@ def downgrade():
 
     op.drop_table('care_logs')
     with op.batch_alter_table('care_tasks', schema=None) as batch_op:
+        batch_op.drop_index('ix_care_tasks_status_overdue')
         batch_op.drop_index('ix_care_tasks_facility_status_due')
         batch_op.drop_index(batch_op.f('ix_care_tasks_enclosure_id'))
         batch_op.drop_index(batch_op.f('ix_care_tasks_animal_id'))
