@@ -4,6 +4,7 @@ Keepers' records carry a client_id: a retry (a double tap, a resend after the Wi
 dropped) gets the first record back with the same 201 answer and stores nothing new.
 """
 
+from flask import jsonify
 from flask_login import current_user
 from flask_smorest import abort
 
@@ -30,6 +31,17 @@ from app.reference.queries import get_enclosure
 schedules_bp = api_blueprint("care_schedules", __name__, "Recurring care of animals and enclosures.")
 tasks_bp = api_blueprint("tasks", __name__, "Care tasks made by the schedules, and their completion.")
 records_bp = api_blueprint("care_records", __name__, "Care logs and weighings of an animal.")
+
+
+def _committed(record, schema_cls):
+    """Commit, answering 201 with the record as it was flushed.
+
+    Dumped before the commit, which expires it: reading it back would be one more
+    query on the endpoint tablets call most (flask-smorest passes a Response through).
+    """
+    body = schema_cls().dump(record)
+    db.session.commit()
+    return jsonify(body), 201
 
 
 # --- schedules -------------------------------------------------------------------------------
@@ -110,8 +122,7 @@ def complete_task(args, task_id):
             log, _created = records.complete_task(task, user=current_user, **args)
         except records.TaskAlreadyDoneError as error:
             abort(409, message="This task was already done by someone else.", errors={"json": error.api_fields()})
-    db.session.commit()
-    return log
+    return _committed(log, CareLogSchema)
 
 
 # --- an animal's care logs and weights -------------------------------------------------------------
@@ -136,8 +147,7 @@ def create_care_log(args, animal_id):
     animal = get_animal_columns(animal_id)
     with refused_as_422():
         log, _created = records.log_care(user=current_user, animal=animal, **args)
-    db.session.commit()
-    return log
+    return _committed(log, CareLogSchema)
 
 
 @records_bp.get("/animals/<int:animal_id>/weights")
