@@ -33,6 +33,7 @@ from app.care.views import bp
 from app.common.db import utcnow
 from app.common.form_flow import Outcome, edit_versioned, save
 from app.common.pagination import paginate
+from app.common.security import form_checks_csrf
 from app.extensions import db
 from app.reference.models import Species
 from app.reference.queries import enclosures_stmt, get_enclosure, species_stmt, visible_facilities
@@ -96,6 +97,7 @@ def schedules():
 
 @bp.route("/care/schedules/new", methods=["GET", "POST"])
 @require("care.plan")
+@form_checks_csrf
 def new_schedule():
     animal, enclosure = _target()
     if animal is None and enclosure is None:
@@ -122,6 +124,7 @@ def new_schedule():
 
 @bp.route("/care/schedules/<int:schedule_id>/edit", methods=["GET", "POST"])
 @require("care.plan")
+@form_checks_csrf
 def edit_schedule(schedule_id: int):
     schedule = queries.get_schedule(schedule_id)
     if request.method == "GET":
@@ -177,6 +180,7 @@ def templates():
 
 @bp.route("/care/templates/new", methods=["GET", "POST"])
 @require("care.template")
+@form_checks_csrf
 def new_template():
     form = TemplateForm()
     form.set_species(db.session.execute(species_stmt()).scalars().all())
@@ -191,6 +195,7 @@ def new_template():
 
 @bp.route("/care/templates/<int:template_id>/edit", methods=["GET", "POST"])
 @require("care.template")
+@form_checks_csrf
 def edit_template(template_id: int):
     template = queries.get_template(template_id)
     if request.method == "GET":

@@ -315,3 +315,14 @@ def test_template_form_refusals_and_stale_edits(client, login, db, facility):
     db.session.expire_all()
     template = db.session.get(CareTemplate, template.id)
     assert (template.times, template.is_active) == (["06:30"], True)
+
+
+
+def test_an_expired_schedule_form_comes_back_with_what_was_typed(client, login, db, clock, animal):
+    login("vet")
+    response = client.post(f"/care/schedules/new?animal_id={animal.id}",
+                           data={**_form(instructions="Hide the fruit in the hay."), "csrf_token": "expired"})
+    html = response.get_data(as_text=True)
+    assert 'data-testid="csrf-expired"' in html
+    assert "Hide the fruit in the hay." in html and 'value="Banana"' in html
+    assert _schedules(db) == []
