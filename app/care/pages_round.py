@@ -65,8 +65,12 @@ def round_page():
     facility_id = request.args.get("facility_id", type=int)
     lines = round_overview(facility_ids=[facility_id] if facility_id else None, **_today(utcnow()))
     totals = {"to_do": sum(x.to_do for x in lines), "done": sum(x.done for x in lines)}
+    # A keeper's facilities are loaded with the user; only network-wide roles need a query.
+    facilities = current_user.facilities if current_user.facility_ids is not None else visible_facilities()
+    counts = {"overdue": _("%(n)d overdue"), "due": _("%(n)d due"), "later": _("%(n)d later"),
+              "done": _("%(n)d done")}  # filled in per line with |format: one translation per page
     return render_template("care/round.html", lines=lines, totals=totals, facility_id=facility_id,
-                           facilities=visible_facilities())
+                           facilities=facilities, counts=counts)
 
 
 @bp.get("/round/enclosures/<int:enclosure_id>")
