@@ -66,6 +66,11 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PERMANENT_SESSION_LIFETIME = _env_int("SESSION_HOURS", 12) * 3600
+    # The cookie is sent again only when the session changed. Re-sending it on every
+    # response let a slow htmx GET (a species search still running when a form was
+    # saved) put back the session of before and drop the saved form's flash message.
+    # Sign-ins end at a fixed time on the server anyway (auth.sessions), not a sliding one.
+    SESSION_REFRESH_EACH_REQUEST = False
     WTF_CSRF_CHECK_DEFAULT = False
     # A tablet form may stay open for a whole shift; an expired token re-renders the form.
     WTF_CSRF_TIME_LIMIT = _env_int("CSRF_TIME_LIMIT_S", 12 * 3600)
