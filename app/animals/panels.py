@@ -1,8 +1,8 @@
 """Sections other domains add to the animal record page, so that animals never imports them.
 
-A domain registers a provider: a function (animal) returning a Panel (a template
-and its context) or None. Providers run in the order they were given; each should
-read what it shows with a fixed number of queries.
+A domain registers a provider: a function (animal) returning the panels it shows
+(a template and its context each), none or several from the same reads. Providers
+run in the order they were given; each should read with a fixed number of queries.
 """
 
 from collections.abc import Callable
@@ -18,12 +18,12 @@ class Panel:
     place: str = "side"  # "top": under the record's header, full width; "side": the right-hand column
 
 
-Provider = Callable[[Animal], Panel | None]
+Provider = Callable[[Animal], list[Panel]]
 _providers: list[tuple[int, Provider]] = []
 
 
 def record_panel(order: int) -> Callable[[Provider], Provider]:
-    """Register a provider of a panel of the animal record (lower order shows first)."""
+    """Register a provider of panels of the animal record (lower order shows first)."""
     def register(provider: Provider) -> Provider:
         _providers.append((order, provider))
         _providers.sort(key=lambda item: item[0])
@@ -35,7 +35,6 @@ def panels_for(animal: Animal) -> dict[str, list[Panel]]:
     """The panels to show on the animal's record, by place."""
     places: dict[str, list[Panel]] = {"top": [], "side": []}
     for _order, provider in _providers:
-        panel = provider(animal)
-        if panel is not None:
+        for panel in provider(animal):
             places.setdefault(panel.place, []).append(panel)
     return places

@@ -46,20 +46,18 @@ def weight_chart(series: list[Weight], width: int = 320, height: int = 140, pad:
 
 
 @record_panel(order=10)
-def _weight_warning(animal: Animal) -> Panel | None:
-    loss = queries.weight_loss(queries.weight_series(animal.id, limit=30))
-    return Panel("care/_weight_warning.html", {"loss": loss}, place="top") if loss else None
-
-
-@record_panel(order=20)
-def _care_panel(animal: Animal) -> Panel:
+def _care_panels(animal: Animal) -> list[Panel]:
+    """The care panel, and above the record a warning when the weighings show a loss."""
     series = queries.weight_series(animal.id)
     logs = db.session.execute(queries.care_logs_stmt(animal_id=animal.id).limit(RECENT_LOGS)).scalars().all()
     schedules = db.session.execute(queries.schedules_stmt(animal_id=animal.id)).unique().scalars().all()
-    return Panel("care/_animal_care.html", {
+    panels = [Panel("care/_animal_care.html", {
         "animal": animal, "weights": list(reversed(series[-5:])), "chart": weight_chart(series), "logs": logs,
         "schedules": schedules, "kind_labels": KIND_LABELS, "eaten_labels": EATEN_LABELS,
-    })
+    })]
+    if loss := queries.weight_loss(series):
+        panels.append(Panel("care/_weight_warning.html", {"loss": loss}, place="top"))
+    return panels
 
 
 def _describe(log: CareLog) -> str:

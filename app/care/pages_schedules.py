@@ -8,8 +8,6 @@ never silently overwritten. Schedules outside the user's facilities are 404 (the
 queries see to that); templates belong to the whole network.
 """
 
-from zoneinfo import ZoneInfo
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,7 +15,6 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.animals.queries import get_animal
-from app.auth.models import Facility
 from app.auth.permissions import require
 from app.care import queries, services
 from app.care.forms import (
@@ -63,10 +60,6 @@ def _target():
     return None, None
 
 
-def _local_today(facility_id: int):
-    return utcnow().astimezone(ZoneInfo(db.session.get(Facility, facility_id).timezone)).date()
-
-
 def _schedule_page(form, schedule=None, conflict=False, status=200, *, animal=None, enclosure=None):
     return render_template(
         "care/schedule_form.html", form=form, schedule=schedule, conflict=conflict,
@@ -106,7 +99,7 @@ def new_schedule():
     owner = animal if animal is not None else enclosure
     form = ScheduleForm()
     if request.method == "GET":
-        form.starts_on.data = _local_today(owner.facility_id)
+        form.starts_on.data = services.local_today(owner.facility_id, utcnow())
     if form.validate_on_submit():
         created = {}
 

@@ -101,7 +101,7 @@ def create_schedule(*, animal: Animal | None = None, enclosure: Enclosure | None
     _check_plan(values)
     facility_id = animal.facility_id if animal is not None else enclosure.facility_id
     if values.get("starts_on") is None:
-        values["starts_on"] = _local_today(facility_id, now)
+        values["starts_on"] = local_today(facility_id, now)
     _check_dates(values["starts_on"], values.get("ends_on"))
     schedule = CareSchedule(
         facility_id=facility_id, animal_id=animal.id if animal else None,
@@ -167,7 +167,8 @@ def save_template(template: CareTemplate | None, values: dict) -> CareTemplate:
 
 # --- tasks ---------------------------------------------------------------------------
 
-def _local_today(facility_id: int, now: datetime) -> date:
+def local_today(facility_id: int, now: datetime) -> date:
+    """The facility's local date at `now` (a schedule's default first day)."""
     return now.astimezone(ZoneInfo(db.session.get(Facility, facility_id).timezone)).date()
 
 
@@ -270,7 +271,7 @@ def apply_templates(animals: list[Animal], *, user: User | None, now: datetime |
         for template in own or [t for t in templates if t.taxon_class == classes.get(animal.species_id)]:
             schedules.append(CareSchedule(
                 facility_id=animal.facility_id, animal_id=animal.id, template_id=template.id,
-                starts_on=_local_today(animal.facility_id, now), tasks_from=now,
+                starts_on=local_today(animal.facility_id, now), tasks_from=now,
                 created_by_id=user.id if user else None, **{k: getattr(template, k) for k in TEMPLATE_FIELDS}))
     return _add_schedules(schedules, now)
 
@@ -283,7 +284,7 @@ def copy_schedules(parent: Animal, child: Animal, *, user: User | None, now: dat
         select(CareSchedule).where(CareSchedule.animal_id == parent.id, CareSchedule.is_active.is_(True))
     ).scalars().all()
     copies = [CareSchedule(facility_id=child.facility_id, animal_id=child.id, template_id=s.template_id,
-                           starts_on=max(s.starts_on, _local_today(child.facility_id, now)), ends_on=s.ends_on,
+                           starts_on=max(s.starts_on, local_today(child.facility_id, now)), ends_on=s.ends_on,
                            tasks_from=now, created_by_id=user.id if user else None,
                            **{k: getattr(s, k) for k in TEMPLATE_FIELDS})
               for s in own]
