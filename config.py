@@ -98,6 +98,14 @@ class Config:
     CARE_LATE_ENTRY_MINUTES = _env_int("CARE_LATE_ENTRY_MINUTES", 60)
     # A tablet's clock a few minutes fast is not a log from the future.
     CARE_CLOCK_SKEW_MINUTES = 5
+    # The standard dosing times (local to the facility) a prescription's doses fall at.
+    # Every N hours ("q8h") counts from the first of them.
+    DOSING_TIMES = {"SID": ["08:00"], "BID": ["08:00", "20:00"], "TID": ["08:00", "14:00", "20:00"],
+                    "QID": ["06:00", "12:00", "18:00", "23:00"]}
+    # A prescription worked out from a weight older than this warns the vet.
+    STALE_WEIGHT_DAYS = 14
+    # A coordinator's authorisation to euthanise under an evidence hold lasts this long.
+    EUTHANASIA_AUTHORISATION_HOURS = 72
 
     SEED_DEMO_PASSWORD = os.environ.get("SEED_DEMO_PASSWORD", "rescue-ledger-demo")
 

@@ -83,6 +83,8 @@ def _api_blueprints():
     from app.care.api import schedules_bp as care_schedules_bp
     from app.care.api import tasks_bp
     from app.reference.api import enclosures_bp, facilities_bp, species_bp
+    from app.vet.api import animal_records_bp as vet_records_bp
+    from app.vet.api import prescriptions_bp, problems_bp
 
     return [
         (auth_bp, "/auth"),
@@ -95,6 +97,9 @@ def _api_blueprints():
         (care_schedules_bp, "/care-schedules"),
         (tasks_bp, "/tasks"),
         (care_records_bp, ""),  # /animals/<id>/care-logs and /animals/<id>/weights
+        (vet_records_bp, ""),  # /animals/<id>/exams, problems, prescriptions, lab-results, quarantine-clearance
+        (problems_bp, "/problems"),
+        (prescriptions_bp, "/prescriptions"),
     ]
 
 

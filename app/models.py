@@ -8,6 +8,7 @@ from app.animals.models import (
     EvidenceHoldChange,
     HousingMove,
     Identifier,
+    Outcome,
     Sequence,
 )
 from app.auth.models import ApiToken, Facility, LoginSession, User, user_facilities
@@ -15,6 +16,7 @@ from app.care.models import CareLog, CareSchedule, CareTask, CareTemplate, Weigh
 from app.common.audit import AuditEvent
 from app.common.idempotency import IdempotencyKey
 from app.reference.models import Enclosure, Species
+from app.vet.models import EuthanasiaAuthorisation, Exam, LabResult, Prescription, Problem, QuarantineTest
 
 __all__ = [
     "Animal",
@@ -28,12 +30,19 @@ __all__ = [
     "Case",
     "CustodyHandover",
     "Enclosure",
+    "EuthanasiaAuthorisation",
     "EvidenceHoldChange",
+    "Exam",
     "Facility",
     "HousingMove",
     "IdempotencyKey",
     "Identifier",
+    "LabResult",
     "LoginSession",
+    "Outcome",
+    "Prescription",
+    "Problem",
+    "QuarantineTest",
     "Sequence",
     "Species",
     "User",

@@ -223,10 +223,12 @@ def _display_name(filename: str | None) -> str:
 # --- the service -------------------------------------------------------------------
 
 def add_attachment(stream: BinaryIO | None, filename: str | None, *, case: Case | None = None,
-                   animal: Animal | None = None, caption: str = "", user: User | None = None) -> Attachment:
+                   animal: Animal | None = None, caption: str = "", user: User | None = None,
+                   animal_documents: bool = False) -> Attachment:
     """Check, re-encode and store one uploaded file of a case or an animal; flush its row.
 
-    Photos (JPEG, PNG, WebP) for cases and animals, PDF documents for cases, each at
+    Photos (JPEG, PNG, WebP) for cases and animals, PDF documents for cases (and for
+    an animal's medical records, with animal_documents: lab reports, necropsies), each at
     most MAX_FILE_BYTES (AttachmentError with status 413 beyond, 422 for anything
     else refused). The files are written first, then the row is flushed; if the
     flush fails the files are removed again. The caller commits, and calls
@@ -243,7 +245,7 @@ def add_attachment(stream: BinaryIO | None, filename: str | None, *, case: Case 
 
     token = secrets.token_hex(16)
     if _is_pdf(data):
-        if animal is not None:
+        if animal is not None and not animal_documents:
             raise AttachmentError(_l("Only photos (JPEG, PNG or WebP) can be added to an animal's record. "
                                      "Add documents to its case."))
         kind, content, thumbnail, thumbnail_name = DOCUMENT, data, None, None
@@ -255,7 +257,7 @@ def add_attachment(stream: BinaryIO | None, filename: str | None, *, case: Case 
         try:
             content, thumbnail, fmt = reencode_photo(data)
         except NotAPhotoError:
-            if case is None:
+            if case is None and not animal_documents:
                 raise
             raise AttachmentError(_l("This file is not a JPEG, PNG or WebP photo, nor a PDF document. "
                                      "Choose a file in one of these formats.")) from None

@@ -1,6 +1,6 @@
 """Case, Animal (an individual or a lot), identifiers, housing moves, custody, holds, photos."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -172,6 +172,12 @@ class Animal(TimestampMixin, VersionedMixin, Base):
     releasability_reason: Mapped[str] = mapped_column(Text, default="")
     admitted_at: Mapped[datetime] = mapped_column(index=True)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Quarantine ends only when a vet clears it (app.vet.quarantine); until then the
+    # animal is "in quarantine", whatever the species' usual days say. Kept on the
+    # animal (audited with it) so housing can refuse a move out without asking vet.
+    quarantine_cleared_on: Mapped[date | None]
+    quarantine_cleared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    quarantine_notes: Mapped[str] = mapped_column(Text, default="")
 
     case: Mapped[Case] = relationship(back_populates="animals", lazy="raise")
     species: Mapped[Species] = relationship(lazy="raise")
@@ -185,6 +191,10 @@ class Animal(TimestampMixin, VersionedMixin, Base):
     @property
     def is_lot(self) -> bool:
         return self.intake_quantity > 1
+
+    @property
+    def in_quarantine(self) -> bool:
+        return self.status == AnimalStatus.IN_CARE and self.quarantine_cleared_on is None
 
     def __str__(self) -> str:
         return self.accession_number
@@ -216,6 +226,8 @@ class HousingMove(Base):
     moved_at: Mapped[datetime] = mapped_column(default=utcnow)
     moved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(Text, default="")
+    # Why a coordinator let an animal out of quarantine before a vet cleared it.
+    quarantine_override: Mapped[str] = mapped_column(Text, default="")
 
     from_enclosure: Mapped[Enclosure | None] = relationship(foreign_keys=[from_enclosure_id], lazy="raise")
     to_enclosure: Mapped[Enclosure | None] = relationship(foreign_keys=[to_enclosure_id], lazy="raise")
@@ -262,3 +274,50 @@ class Attachment(Base):
     caption: Mapped[str] = mapped_column(String(300), default="")
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A necropsy's photos and reports belong to the animal and to the death they explain.
+    outcome_id: Mapped[int | None] = mapped_column(ForeignKey("outcomes.id"), index=True)
+
+
+class OutcomeKind(StrEnum):
+    RELEASED = "released"
+    TRANSFERRED = "transferred"
+    DIED = "died"
+    EUTHANIZED = "euthanized"
+    ESCAPED = "escaped"
+
+
+class Outcome(Base):
+    """Some (or all) of an animal record's animals leaving care, for good: the count leaves its quantity.
+
+    One model for every way of leaving, so that for every record intake_quantity ==
+    quantity + the outcomes' counts + what was split off. The details each kind
+    needs sit in their own columns (death: cause and necropsy; euthanasia: reason,
+    the vet, and a coordinator's override of an evidence hold).
+    """
+
+    __tablename__ = "outcomes"
+    __table_args__ = (
+        CheckConstraint("count >= 1", name="count_positive"),
+        Index("ix_outcomes_animal_occurred", "animal_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    animal_id: Mapped[int] = mapped_column(ForeignKey("animals.id"))
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12), index=True)
+    count: Mapped[int]
+    occurred_at: Mapped[datetime]
+    cause: Mapped[str] = mapped_column(Text, default="")  # died
+    necropsy_findings: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")  # euthanized
+    authorised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # the vet
+    hold_override_reason: Mapped[str] = mapped_column(Text, default="")
+    hold_override_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    animal: Mapped[Animal] = relationship(lazy="raise")
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id], lazy="raise")
+    authorised_by: Mapped[User | None] = relationship(foreign_keys=[authorised_by_id], lazy="raise")
+    hold_override_by: Mapped[User | None] = relationship(foreign_keys=[hold_override_by_id], lazy="raise")

@@ -149,7 +149,9 @@ def animals_stmt(filters: AnimalFilters, *, tz=None) -> Select:
     if f.admitted_to:
         stmt = stmt.where(Animal.admitted_at < _start_of(f.admitted_to + timedelta(days=1), tz))
     if f.quarantine is not None:
-        stmt = stmt.where(Enclosure.is_quarantine.is_(f.quarantine))
+        # In quarantine until a vet clears it, wherever the animal is housed.
+        uncleared = Animal.quarantine_cleared_on.is_(None) & (Animal.status == AnimalStatus.IN_CARE)
+        stmt = stmt.where(uncleared if f.quarantine else ~uncleared)
     if f.held is not None:
         stmt = stmt.where(Case.evidence_hold.is_(f.held))
     return stmt.order_by(*SORTS.get(f.sort, SORTS["-admitted"]))

@@ -106,7 +106,8 @@ class AnimalSchema(Schema):
     facility_id = fields.Integer(dump_only=True)
     enclosure_id = fields.Integer(dump_only=True, allow_none=True)
     admitted_at = fields.AwareDateTime(dump_only=True)
-    in_quarantine = fields.Boolean(dump_only=True, attribute="enclosure.is_quarantine", dump_default=False)
+    in_quarantine = fields.Boolean(dump_only=True)  # until a vet clears it
+    quarantine_cleared_on = fields.Date(dump_only=True, allow_none=True)
     evidence_hold = fields.Boolean(dump_only=True, attribute="case.evidence_hold")
     releasability = fields.String(validate=_one_of(Releasability))
     releasability_reason = fields.String(validate=validate.Length(max=2000))

@@ -25,6 +25,7 @@ from app.animals.models import (
 from app.animals.numbers import accession_numbers, case_reference
 from app.animals.signals import animal_split, animals_admitted
 from app.auth.models import Facility, User
+from app.auth.permissions import can
 from app.common.db import utcnow
 from app.common.errors import RuleError
 from app.extensions import db
@@ -248,10 +249,36 @@ def update_animal(animal: Animal, values: dict) -> Animal:
 
 # --- housing and lots --------------------------------------------------------------
 
+def _leaving_quarantine_early(animals: Sequence[Animal], to_enclosure: Enclosure) -> list[Animal]:
+    """Animals a vet has not cleared yet that this move would take from a quarantine enclosure to another kind."""
+    if to_enclosure.is_quarantine:
+        return []
+    uncleared = [a for a in animals if a.in_quarantine and a.enclosure_id is not None]
+    if not uncleared:
+        return []
+    quarantine_ids = set(db.session.execute(
+        select(Enclosure.id).where(Enclosure.id.in_({a.enclosure_id for a in uncleared}),
+                                   Enclosure.is_quarantine.is_(True))).scalars())
+    return [a for a in uncleared if a.enclosure_id in quarantine_ids]
+
+
 def move_animals(animals: Sequence[Animal], to_enclosure: Enclosure, *, reason: str, user: User | None,
-                 moved_at: datetime | None = None) -> list[HousingMove]:
-    """Move animals (all in care, all at the enclosure's facility) and record each move."""
+                 moved_at: datetime | None = None, quarantine_override: str = "") -> list[HousingMove]:
+    """Move animals (all in care, all at the enclosure's facility) and record each move.
+
+    Out of a quarantine enclosure before a vet cleared the animal only by a coordinator
+    (or admin) giving quarantine_override, the reason, which the move records.
+    """
     errors: Errors = {}
+    quarantine_override = (quarantine_override or "").strip()
+    early = _leaving_quarantine_early(animals, to_enclosure)
+    if early and not (quarantine_override and (user is None or can("quarantine.override", user))):
+        numbers = ", ".join(a.accession_number for a in early)
+        errors["quarantine_override"] = [
+            _("%(animals)s: in quarantine until a vet clears it. A coordinator may move it out early, giving "
+              "the reason.", animals=numbers) if user is None or can("quarantine.override", user) else
+            _("%(animals)s: in quarantine until a vet clears it. Only a coordinator may move it out early.",
+              animals=numbers)]
     if any(a.status != AnimalStatus.IN_CARE for a in animals):
         errors["animals"] = [_("Only animals in care can be moved.")]
     if any(a.facility_id != to_enclosure.facility_id for a in animals):
@@ -267,7 +294,8 @@ def move_animals(animals: Sequence[Animal], to_enclosure: Enclosure, *, reason: 
             continue
         moves.append(HousingMove(animal_id=animal.id, from_enclosure_id=animal.enclosure_id,
                                  to_enclosure_id=to_enclosure.id, moved_at=moved_at, reason=reason.strip(),
-                                 moved_by_id=user.id if user else None))
+                                 moved_by_id=user.id if user else None,
+                                 quarantine_override=quarantine_override if animal in early else ""))
         animal.enclosure_id = to_enclosure.id
     db.session.add_all(moves)
     db.session.flush()
@@ -300,6 +328,8 @@ def split_animal(animal: Animal, *, quantity: int, enclosure: Enclosure | None, 
         sex=animal.sex if quantity > 1 else Sex.UNKNOWN, age_class=animal.age_class,
         intake_condition=animal.intake_condition, intake_quantity=quantity, quantity=quantity,
         status=AnimalStatus.IN_CARE, releasability=animal.releasability, admitted_at=animal.admitted_at,
+        quarantine_cleared_on=animal.quarantine_cleared_on, quarantine_cleared_by_id=animal.quarantine_cleared_by_id,
+        quarantine_notes=animal.quarantine_notes,
         notes=f"Split from {animal.accession_number}." + (f" {reason.strip()}" if reason.strip() else ""),
     )
     animal.quantity -= quantity

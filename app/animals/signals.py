@@ -11,3 +11,6 @@ _signals = Namespace()
 animals_admitted = _signals.signal("animals-admitted")
 # Sent with parent=Animal, child=Animal, user=User | None after a split is flushed.
 animal_split = _signals.signal("animal-split")
+# Sent with animal=Animal, outcome=Outcome, user=User | None after an outcome is flushed;
+# animal.status tells whether the record has now left care altogether.
+animal_outcome = _signals.signal("animal-outcome")

@@ -13,6 +13,7 @@ STAFF = frozenset({Role.ADMIN, Role.COORDINATOR, Role.VET, Role.KEEPER})
 ADMIN = frozenset({Role.ADMIN})
 COORDINATION = frozenset({Role.ADMIN, Role.COORDINATOR})
 CLINICAL = frozenset({Role.ADMIN, Role.COORDINATOR, Role.VET})
+VETS = frozenset({Role.VET})
 
 # One row per action. The README prints this table; the authorization matrix test
 # checks every route against it.
@@ -42,6 +43,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "care.log": STAFF,  # care logs, task completions and weights
     "care.plan": CLINICAL,  # schedules of animals and enclosures
     "care.template": COORDINATION,  # species' default schedules
+    "vet.view": ALL_ROLES,  # medical records, read
+    "vet.write": VETS,  # exams, problems, prescriptions, lab results, quarantine clearance, deaths, euthanasia
+    "vet.dashboard": CLINICAL,
+    "vet.quarantine_tests": VETS,  # the tests each species or class needs before clearance
+    "euthanasia.authorise": COORDINATION,  # override an evidence hold for one euthanasia
+    "quarantine.override": COORDINATION,  # move an animal out of quarantine before a vet cleared it
 }
 
 

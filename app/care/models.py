@@ -33,6 +33,15 @@ class Eaten(StrEnum):
     NONE = "none"
 
 
+class DoseResult(StrEnum):
+    """What became of one dose of a medication."""
+
+    GIVEN = "given"
+    REFUSED = "refused"
+    VOMITED = "vomited"
+    MISSED = "missed"
+
+
 class TaskStatus(StrEnum):
     OPEN = "open"
     DONE = "done"
@@ -82,6 +91,11 @@ class CareSchedule(TimestampMixin, VersionedMixin, Base):
     starts_on: Mapped[date]
     ends_on: Mapped[date | None]
     is_active: Mapped[bool] = mapped_column(default=True)
+    # A course (a prescription's doses) has all its tasks made when it is created and
+    # ends with its last one; the daily generator leaves it alone.
+    is_course: Mapped[bool] = mapped_column(default=False)
+    # False: only a vet may complete its tasks (a prescription keepers may not give).
+    keeper_may_do: Mapped[bool] = mapped_column(default=True)
     # Tasks are never made due before this instant: a schedule made (or re-timed) at
     # 14:00 has no 08:00 task of today to show as overdue.
     tasks_from: Mapped[datetime] = mapped_column(default=utcnow)
@@ -157,6 +171,7 @@ class CareLog(Base):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     late_entry: Mapped[bool] = mapped_column(default=False)
     eaten: Mapped[str | None] = mapped_column(String(10))
+    given: Mapped[str | None] = mapped_column(String(10))  # a dose: DoseResult
     appetite: Mapped[str] = mapped_column(String(100), default="")
     stool: Mapped[str] = mapped_column(String(200), default="")
     behaviour: Mapped[str] = mapped_column(Text, default="")

@@ -1,6 +1,8 @@
-"""Care listens to intake: new animals get their species' schedules, split-off lots their lot's."""
+"""Care listens to animals: new animals get their species' schedules, split-off lots their lot's,
+and a record that left care has its open tasks cancelled."""
 
-from app.animals.signals import animal_split, animals_admitted
+from app.animals.models import AnimalStatus
+from app.animals.signals import animal_outcome, animal_split, animals_admitted
 from app.care import services
 
 
@@ -12,7 +14,13 @@ def _split(_sender, *, parent, child, user, **_):
     services.copy_schedules(parent, child, user=user)
 
 
+def _outcome(_sender, *, animal, outcome, **_):
+    if animal.status != AnimalStatus.IN_CARE:
+        services.cancel_open_tasks(animal.id)
+
+
 def connect_receivers() -> None:
     """Connect once per process (blinker ignores a receiver connected twice)."""
     animals_admitted.connect(_admitted)
     animal_split.connect(_split)
+    animal_outcome.connect(_outcome)

@@ -16,8 +16,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.animals.models import Animal, AnimalStatus, Attachment
-from app.auth.models import User
-from app.care.models import CareKind, CareLog, CareTask, Eaten, TaskStatus, Weight
+from app.auth.models import Role, User
+from app.care.models import CareKind, CareLog, CareSchedule, CareTask, DoseResult, Eaten, TaskStatus, Weight
 from app.care.services import CareError
 from app.common.db import utcnow
 from app.extensions import db
@@ -26,6 +26,19 @@ from app.reference.models import Enclosure
 
 class TaskAlreadyDoneError(CareError):
     """Someone else completed the task first (a conflict, not bad input)."""
+
+
+class NotYoursToDoError(CareError):
+    """The user's role may not complete this task (a dose only a vet may give): forbidden, not bad input."""
+
+
+def may_give_dose(user: User | None, schedule: CareSchedule | None) -> bool:
+    """Vets give any dose; keepers those of a prescription that lets them; nobody else records doses."""
+    if user is None:
+        return True  # a job or the command line
+    if user.role == Role.VET:
+        return True
+    return user.role == Role.KEEPER and (schedule is None or schedule.keeper_may_do)
 
 
 def check_done_at(when: datetime | None, now: datetime, field: str = "done_at") -> tuple[datetime, bool]:
@@ -88,6 +101,11 @@ def _checked_details(kind: str, values: dict, animal: Animal | None) -> dict:
     errors = {}
     if kind not in set(CareKind):
         errors["kind"] = [_("Choose what kind of care this is.")]
+    given = values.get("given") or None
+    if kind == CareKind.MEDICATE and given not in set(DoseResult):
+        errors["given"] = [_("Say what became of the dose: given, refused, vomited or missed.")]
+    elif kind != CareKind.MEDICATE and given is not None:
+        errors["given"] = [_("Only a dose is given, refused, vomited or missed.")]
     eaten = values.get("eaten") or None
     if eaten is not None and eaten not in set(Eaten):
         errors["eaten"] = [_("Choose how much was eaten.")]
@@ -102,7 +120,7 @@ def _checked_details(kind: str, values: dict, animal: Animal | None) -> dict:
     if errors:
         raise CareError(errors)
     text = {k: (values.get(k) or "").strip() for k in ("appetite", "stool", "behaviour", "notes")}
-    return {"eaten": eaten, "head_count": head_count, **text}
+    return {"eaten": eaten, "given": given, "head_count": head_count, **text}
 
 
 def log_care(*, user: User | None, client_id: str | None, kind: str, animal: Animal | None = None,
@@ -119,6 +137,8 @@ def log_care(*, user: User | None, client_id: str | None, kind: str, animal: Ani
         return _same_target(existing, **target), False
     if (animal is None) == (enclosure is None):
         raise CareError({"animal_id": [_("Give an animal or an enclosure, not both.")]})
+    if kind == CareKind.MEDICATE:
+        raise CareError({"kind": [_("A dose is recorded on its task, from the round or the prescription.")]})
     if animal is not None and animal.status != AnimalStatus.IN_CARE:
         raise CareError({"animal_id": [_("%(animal)s has left care.", animal=animal.accession_number)]})
     facility_id = animal.facility_id if animal else enclosure.facility_id
@@ -146,6 +166,11 @@ def complete_task(task: CareTask, *, user: User | None, client_id: str | None, d
     _check_facility(user, task.facility_id)
     if task.status == TaskStatus.CANCELLED:
         raise CareError({"task": [_("This task was cancelled: its schedule changed or the animal left care.")]})
+    if task.kind == CareKind.MEDICATE:
+        schedule = db.session.get(CareSchedule, task.schedule_id) if task.schedule_id else None
+        if not may_give_dose(user, schedule):
+            raise NotYoursToDoError({"task": [_("Only a vet may record this dose: the prescription does not "
+                                                "let keepers give it.")]})
     animal = db.session.get(Animal, task.animal_id) if task.animal_id else None
     done_at, late = check_done_at(done_at, now)
     details = _checked_details(task.kind, values, animal)
@@ -187,7 +212,8 @@ def complete_enclosure_tasks(enclosure: Enclosure, tasks: list[CareTask], *, use
     client_id = _check_client_id(client_id)
     done = 0
     for task in tasks:
-        if task.status != TaskStatus.OPEN or task.kind == CareKind.WEIGH or task.due_at > now:
+        # A weighing needs its weight and a dose what became of it: they are done one by one.
+        if task.status != TaskStatus.OPEN or task.kind in (CareKind.WEIGH, CareKind.MEDICATE) or task.due_at > now:
             continue
         try:
             _, created = complete_task(task, user=user, client_id=f"{client_id[:50]}:{task.id}", now=now)

@@ -67,6 +67,8 @@ def _check_plan(values: dict, *, partial: bool = False) -> None:
     errors: Errors = {}
     if (not partial or "kind" in values) and values.get("kind") not in set(CareKind):
         errors["kind"] = [_("Choose what kind of care this is.")]
+    elif values.get("kind") == CareKind.MEDICATE:
+        errors["kind"] = [_("Medication is given on a vet's prescription: a vet prescribes it on the animal's record.")]
     if not partial or {"times", "every_days"} & values.keys():
         _checked_timing(values, errors)
     if "diet_items" in values:
@@ -124,6 +126,9 @@ def _keep_other_timing(values: dict, current) -> None:
 def update_schedule(schedule: CareSchedule, values: dict, *, now: datetime | None = None) -> CareSchedule:
     """Change a schedule; its open tasks from now on follow the new timing at once."""
     now = now or utcnow()
+    if schedule.is_course:
+        raise CareError({"schedule": [_("This is a prescription's course: the vet changes or stops it on the "
+                                        "animal's record.")]})
     values = {k: v for k, v in values.items() if k in SCHEDULE_FIELDS or k == "is_active"}
     _keep_other_timing(values, schedule)
     _check_plan(values, partial=True)
@@ -207,7 +212,7 @@ def generate_care_tasks(now: datetime, *, schedule_ids: Iterable[int] | None = N
         select(CareSchedule, Facility.timezone)
         .join(Facility, CareSchedule.facility_id == Facility.id)
         .outerjoin(Animal, CareSchedule.animal_id == Animal.id)
-        .where(CareSchedule.is_active.is_(True),
+        .where(CareSchedule.is_active.is_(True), CareSchedule.is_course.is_(False),
                CareSchedule.starts_on <= (now + timedelta(days=3)).date(),
                (CareSchedule.ends_on.is_(None)) | (CareSchedule.ends_on >= (now - timedelta(days=1)).date()),
                (Animal.id.is_(None)) | (Animal.status == AnimalStatus.IN_CARE))
@@ -252,6 +257,15 @@ def cancel_tasks_of_departed() -> int:
     return result.rowcount or 0
 
 
+def cancel_open_tasks(animal_id: int) -> int:
+    """Cancel an animal's open tasks at once (it left care). Returns how many."""
+    result = db.session.execute(
+        update(CareTask).where(CareTask.status == TaskStatus.OPEN, CareTask.animal_id == animal_id)
+        .values(status=TaskStatus.CANCELLED).execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
 # --- templates applied at intake and splits ----------------------------------------------
 
 def apply_templates(animals: list[Animal], *, user: User | None, now: datetime | None = None) -> list[CareSchedule]:
@@ -281,7 +295,9 @@ def copy_schedules(parent: Animal, child: Animal, *, user: User | None, now: dat
     """A record split off a lot keeps being cared for as the lot was: its active schedules are copied."""
     now = now or utcnow()
     own = db.session.execute(
-        select(CareSchedule).where(CareSchedule.animal_id == parent.id, CareSchedule.is_active.is_(True))
+        # A course stays with the record it was prescribed for: a split-off lot needs its own prescription.
+        select(CareSchedule).where(CareSchedule.animal_id == parent.id, CareSchedule.is_active.is_(True),
+                                   CareSchedule.is_course.is_(False))
     ).scalars().all()
     copies = [CareSchedule(facility_id=child.facility_id, animal_id=child.id, template_id=s.template_id,
                            starts_on=max(s.starts_on, local_today(child.facility_id, now)), ends_on=s.ends_on,

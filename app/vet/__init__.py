@@ -1,0 +1,1 @@
+"""Veterinary care: exams, problems, prescriptions and their doses, lab results, quarantine, deaths."""
