@@ -102,6 +102,17 @@ def seed_species_command():
     click.echo(f"Species: {created} created, {updated} updated.")
 
 
+@seed_cli.command("quarantine-tests")
+def seed_quarantine_tests_command():
+    """Add the default quarantine tests per taxon class and primate genus (idempotent)."""
+    from app.vet.seed import seed_quarantine_tests
+
+    with acting_as("cli"):
+        added = seed_quarantine_tests()
+        db.session.commit()
+    click.echo(f"Quarantine tests: {added} added.")
+
+
 @seed_cli.command("demo")
 def seed_demo_command():
     """A demo facility, enclosures and users (idempotent: does nothing the second time)."""

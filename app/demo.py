@@ -1,12 +1,13 @@
-"""Demo data for `make run`: a facility, enclosures, species, one user per role, a seizure and its care."""
+"""Demo data for `make run`: a facility, enclosures, species, one user per role, a seizure, its care and its vet."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import select
 
 from app.animals.services import admit_animals, create_case
-from app.auth.models import Facility
+from app.auth.models import Facility, User
 from app.auth.services import create_user
 from app.care.services import create_schedule, generate_care_tasks, save_template
 from app.common.db import utcnow
@@ -14,6 +15,9 @@ from app.extensions import db
 from app.reference.models import Enclosure, Species
 from app.reference.seed import seed_species
 from app.reference.services import create_enclosure, create_facility
+from app.vet.prescriptions import prescribe
+from app.vet.seed import seed_quarantine_tests
+from app.vet.services import add_lab_result, add_problem, record_exam
 
 DEMO_FACILITY = "PTK"
 DEMO_ENCLOSURES = [
@@ -77,9 +81,27 @@ def _seed_care(facility: Facility) -> None:
     case = create_case(facility=facility, user=None, occurred_at=now - timedelta(days=1),
                        source="enforcement_seizure", agency="Forestry Administration", province="Koh Kong",
                        notes="Demo: animals found in a truck at a checkpoint.")
-    admit_animals(case, [{"species_id": species[name], "quantity": quantity, "enclosure_id": enclosures[code].id}
-                         for name, quantity, code in DEMO_ANIMALS], user=None, admitted_at=now - timedelta(hours=20))
+    rows = [{"species_id": species[name], "quantity": quantity, "enclosure_id": enclosures[code].id}
+            for name, quantity, code in DEMO_ANIMALS]
+    animals = admit_animals(case, rows, user=None, admitted_at=now - timedelta(hours=20))
     for code in ("P-01", "AV-1", "Q-T1"):
         create_schedule(enclosure=enclosures[code], user=None, now=now - timedelta(hours=12), kind="clean",
                         times=["09:00"], instructions="Scrub, rinse, fresh water and bedding.")
     generate_care_tasks(now)
+    _seed_vet(animals[0], now)
+
+
+def _seed_vet(macaque, now) -> None:
+    """The vet's first look at a snared macaque: an exam, a problem, a painkiller course, samples sent."""
+    vet = db.session.execute(select(User).where(User.email == "vet@example.org")).scalar_one()
+    seed_quarantine_tests()
+    record_exam(macaque, user=vet, examined_at=now - timedelta(hours=18), weight_g=5200, bcs=4, temperature_c="38.6",
+                findings="Healing snare wound on the left wrist; thin.", assessment="Snare injury, mild weight loss.",
+                plan="Meloxicam 5 days, wound care, TB and herpes B screening.", now=now)
+    add_problem(macaque, user=vet, diagnosis="Snare wound, left wrist", onset_on=(now - timedelta(days=3)).date(),
+                now=now)
+    prescribe(macaque, user=vet, drug="Meloxicam", dose_mg_per_kg=Decimal("0.2"),
+              concentration_mg_per_ml=Decimal("1.5"), route="PO", frequency="BID", days=5,
+              instructions="Give with food.", keeper_may_give=True, now=now)
+    for test in ("Tuberculin test", "Herpes B serology", "Faecal parasitology"):
+        add_lab_result(macaque, user=vet, test=test, sampled_on=(now - timedelta(hours=18)).date(), now=now)
