@@ -102,6 +102,8 @@ class Config:
     # Every N hours ("q8h") counts from the first of them.
     DOSING_TIMES = {"SID": ["08:00"], "BID": ["08:00", "20:00"], "TID": ["08:00", "14:00", "20:00"],
                     "QID": ["06:00", "12:00", "18:00", "23:00"]}
+    # A dose may be recorded this long before it is due, not earlier.
+    DOSE_EARLY_MINUTES = 120
     # A prescription worked out from a weight older than this warns the vet.
     STALE_WEIGHT_DAYS = 14
     # A coordinator's authorisation to euthanise under an evidence hold lasts this long.

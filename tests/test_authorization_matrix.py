@@ -9,14 +9,19 @@ by a vet of another facility, who must get 404.
 
 import io
 import re
+from decimal import Decimal
 
 import pytest
 from PIL import Image
 
 from app.animals.attachments import add_attachment
 from app.care import services as care_services
-from app.care.models import CareTask
+from app.care.models import CareTask, Weight
 from app.common.db import utcnow
+from app.vet import services as vet_services
+from app.vet.deaths import record_death
+from app.vet.prescriptions import prescribe
+from app.vet.quarantine import add_quarantine_test
 from tests import factories
 
 ANONYMOUS = "anonymous"
@@ -27,6 +32,7 @@ STAFF = frozenset({"keeper", "vet", "coordinator", "admin"})
 CLINICAL = frozenset({"vet", "coordinator", "admin"})
 COORDINATION = frozenset({"coordinator", "admin"})
 ADMIN = frozenset({"admin"})
+VETS = frozenset({"vet"})
 
 # (method, endpoint) -> roles allowed. "scoped": a vet of another facility gets 404.
 EXPECTED: dict[tuple[str, str], frozenset[str]] = {
@@ -166,10 +172,56 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "api_care_records.create_care_log"): STAFF,
     ("GET", "api_care_records.list_weights"): SIGNED_IN,
     ("POST", "api_care_records.create_weight"): STAFF,
+    ("GET", "vet.dashboard"): CLINICAL,
+    ("GET", "vet.new_exam"): VETS,
+    ("POST", "vet.new_exam"): VETS,
+    ("GET", "vet.new_problem"): VETS,
+    ("POST", "vet.new_problem"): VETS,
+    ("GET", "vet.edit_problem"): VETS,
+    ("POST", "vet.edit_problem"): VETS,
+    ("GET", "vet.new_prescription"): VETS,
+    ("POST", "vet.new_prescription"): VETS,
+    ("GET", "vet.stop_prescription"): VETS,
+    ("POST", "vet.stop_prescription"): VETS,
+    ("GET", "vet.new_lab_result"): VETS,
+    ("POST", "vet.new_lab_result"): VETS,
+    ("GET", "vet.record_lab_result"): VETS,
+    ("POST", "vet.record_lab_result"): VETS,
+    ("GET", "vet.record_death"): VETS,
+    ("POST", "vet.record_death"): VETS,
+    ("GET", "vet.record_euthanasia"): VETS,
+    ("POST", "vet.record_euthanasia"): VETS,
+    ("GET", "vet.add_necropsy"): VETS,
+    ("POST", "vet.add_necropsy"): VETS,
+    ("GET", "vet.clear_quarantine"): VETS,
+    ("POST", "vet.clear_quarantine"): VETS,
+    ("GET", "vet.quarantine_tests"): VETS,
+    ("POST", "vet.quarantine_tests"): VETS,
+    ("POST", "vet.remove_quarantine_test"): VETS,
+    ("GET", "vet.authorise_euthanasia"): COORDINATION,
+    ("POST", "vet.authorise_euthanasia"): COORDINATION,
+    ("GET", "api_vet_records.list_exams"): SIGNED_IN,
+    ("GET", "api_vet_records.list_problems"): SIGNED_IN,
+    ("GET", "api_problems.get_problem"): SIGNED_IN,
+    ("GET", "api_vet_records.list_prescriptions"): SIGNED_IN,
+    ("GET", "api_prescriptions.get_prescription"): SIGNED_IN,
+    ("GET", "api_vet_records.list_lab_results"): SIGNED_IN,
+    ("GET", "api_vet_records.get_lab_result"): SIGNED_IN,
+    ("POST", "api_vet_records.create_exam"): VETS,
+    ("POST", "api_vet_records.create_problem"): VETS,
+    ("PATCH", "api_problems.patch_problem"): VETS,
+    ("POST", "api_vet_records.create_prescription"): VETS,
+    ("POST", "api_prescriptions.stop_prescription"): VETS,
+    ("POST", "api_vet_records.create_lab_result"): VETS,
+    ("POST", "api_vet_records.record_lab_result"): VETS,
+    ("POST", "api_vet_records.clear_quarantine"): VETS,
+    ("POST", "api_vet_records.create_outcome"): VETS,
+    ("POST", "api_vet_records.authorise_euthanasia"): COORDINATION,
 }
 
 # Routes whose records belong to a facility: another facility's vet gets 404.
-SCOPED_ARGS = {"enclosure_id", "facility_id", "case_id", "animal_id", "attachment_id", "schedule_id", "task_id"}
+SCOPED_ARGS = {"enclosure_id", "facility_id", "case_id", "animal_id", "attachment_id", "schedule_id", "task_id",
+               "problem_id", "prescription_id", "lab_id", "outcome_id"}
 
 # Valid bodies for API writes, so that the record lookup (404) is reached, not validation (422).
 BODIES = {
@@ -181,6 +233,16 @@ BODIES = {
     ("POST", "api_tasks.complete_task"): lambda w: {"client_id": "matrix-complete-0001"},
     ("POST", "api_care_records.create_care_log"): lambda w: {"kind": "observe", "client_id": "matrix-care-log-0001"},
     ("POST", "api_care_records.create_weight"): lambda w: {"grams": 500},
+    ("POST", "api_vet_records.create_exam"): lambda w: {"findings": "matrix"},
+    ("POST", "api_vet_records.create_problem"): lambda w: {"diagnosis": "matrix"},
+    ("PATCH", "api_problems.patch_problem"): lambda w: {"version": 1},
+    ("POST", "api_vet_records.create_prescription"): lambda w: {"drug": "Meloxicam", "dose_mg_per_kg": 0.2,
+                                                                 "route": "PO", "frequency": "SID", "days": 3},
+    ("POST", "api_prescriptions.stop_prescription"): lambda w: {"reason": "matrix"},
+    ("POST", "api_vet_records.create_lab_result"): lambda w: {"test": "matrix", "sampled_on": w["today"]},
+    ("POST", "api_vet_records.record_lab_result"): lambda w: {"interpretation": "negative"},
+    ("POST", "api_vet_records.create_outcome"): lambda w: {"kind": "died", "count": 1, "occurred_at": w["now"]},
+    ("POST", "api_vet_records.authorise_euthanasia"): lambda w: {"reason": "matrix"},
 }
 
 
@@ -218,12 +280,22 @@ def world(db, facility, other_facility):
     template = care_services.save_template(None, {"taxon_class": "bird", "kind": "feed", "times": ["07:00"]})
     task = CareTask(facility_id=facility.id, animal_id=animal.id, kind="feed", due_at=utcnow())
     db.session.add(task)
+    db.session.add(Weight(animal_id=animal.id, measured_at=utcnow(), grams=Decimal(900)))
     db.session.flush()
+    problem = vet_services.add_problem(animal, user=None, diagnosis="Matrix wound")
+    prescription, _warnings = prescribe(animal, user=None, drug="Meloxicam", dose_mg_per_kg=Decimal("0.2"),
+                                        route="PO", frequency="SID", days=3)
+    lab = vet_services.add_lab_result(animal, user=None, test="Faecal parasitology", sampled_on=utcnow().date())
+    dead = factories.AnimalFactory(case=case, enclosure_id=enclosure.id, intake_quantity=3)
+    outcome = record_death(dead, user=None, count=1, occurred_at=utcnow(), cause="Matrix")
+    quarantine_test = add_quarantine_test(test="Matrix test", taxon_class="bird")
     return {
         "enclosure_id": enclosure.id, "other_enclosure_id": other_enclosure.id, "facility_id": facility.id,
         "species_id": animal.species_id, "case_id": case.id, "animal_id": animal.id, "user_id": target.id,
         "token_id": token.id, "attachment_id": attachment.id, "filename": "css/app.css",
         "schedule_id": schedule.id, "template_id": template.id, "task_id": task.id,
+        "problem_id": problem.id, "prescription_id": prescription.id, "lab_id": lab.id, "outcome_id": outcome.id,
+        "test_id": quarantine_test.id, "now": utcnow().isoformat(), "today": utcnow().date().isoformat(),
     }
 
 

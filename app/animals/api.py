@@ -178,7 +178,8 @@ def move_animal(args, animal_id):
     animal = queries.get_animal(animal_id)
     enclosure = get_enclosure(args["to_enclosure_id"])
     with refused_as_422():
-        moves = services.move_animals([animal], enclosure, reason=args["reason"], user=current_user)
+        moves = services.move_animals([animal], enclosure, reason=args["reason"], user=current_user,
+                                      quarantine_override=args["quarantine_override"])
     if not moves:
         abort(422, message="The animal is already in this enclosure.",
               errors={"json": {"to_enclosure_id": ["The animal is already there."]}})

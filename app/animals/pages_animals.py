@@ -1,5 +1,6 @@
 """Pages for animals: the list with filters, and the animal record with its timeline."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -15,7 +16,7 @@ from app.animals.models import Animal
 from app.animals.panels import panels_for
 from app.animals.timeline import timeline
 from app.animals.views import bp
-from app.auth.permissions import require
+from app.auth.permissions import can, require
 from app.common.pagination import paginate
 from app.extensions import db
 from app.reference.queries import enclosures_stmt, facilities_stmt, species_stmt
@@ -81,9 +82,28 @@ def animal_record(animal_id: int):
     return render_template(
         "animals/animal_record.html", **header_context(animal, attachments),
         timeline=timeline(animal, max(1, _int_arg("page") or 1), 25),
-        moves=queries.housing_history(animal.id, limit=20),
+        moves=[_HistoryRow.of(move) for move in queries.housing_history(animal.id, limit=20)],
         attachments=attachments, panels=panels_for(animal),
     )
+
+
+@dataclass(frozen=True)
+class _HistoryRow:
+    """One row of the record's housing history; a move out of quarantine before clearance says why."""
+
+    moved_at: datetime
+    from_enclosure: object
+    to_enclosure: object
+    reason: str
+
+    @classmethod
+    def of(cls, move) -> "_HistoryRow":
+        reason = move.reason
+        if move.quarantine_override:
+            early = _("Out of quarantine before a vet cleared it: %(why)s", why=move.quarantine_override)
+            reason = f"{reason} · {early}" if reason else early
+        return cls(moved_at=move.moved_at, from_enclosure=move.from_enclosure, to_enclosure=move.to_enclosure,
+                   reason=reason)
 
 
 def _enclosure_choices(animal):
@@ -148,8 +168,14 @@ def bulk_move():
 
 
 def _move_page(animals, single=None):
-    """Choose an enclosure and a reason; a move that fills an enclosure past capacity is warned, not refused."""
+    """Choose an enclosure and a reason; a move that fills an enclosure past capacity is warned, not refused.
+
+    An animal a vet has not cleared may leave a quarantine enclosure only with a
+    coordinator's reason (quarantine_override), a field shown to those who may give it.
+    """
     enclosures, counts = _enclosure_choices(animals[0])
+    may_override = can("quarantine.override")
+    override = request.form.get("quarantine_override", "") if may_override else ""
     errors: dict[str, list[str]] = {}
     target_id = request.form.get("to_enclosure_id", type=int)
     status = 200
@@ -161,7 +187,8 @@ def _move_page(animals, single=None):
             # Counted before the move: animals already there are in `counts` already.
             arriving = sum(a.quantity for a in animals if a.enclosure_id != target.id)
             try:
-                services.move_animals(animals, target, reason=request.form.get("reason", ""), user=current_user)
+                services.move_animals(animals, target, reason=request.form.get("reason", ""), user=current_user,
+                                      quarantine_override=override)
             except services.IntakeError as error:
                 errors = error.fields
             else:
@@ -181,7 +208,8 @@ def _move_page(animals, single=None):
             already_in[a.enclosure_id] = already_in.get(a.enclosure_id, 0) + a.quantity
     return render_template("animals/animal_move.html", already_in=already_in, animals=animals, single=single,
                            enclosures=enclosures, counts=counts, moving=moving, errors=errors, target_id=target_id,
-                           reason=request.form.get("reason", "")), status
+                           reason=request.form.get("reason", ""), may_override=may_override,
+                           quarantine_override=override), status
 
 
 @bp.route("/animals/<int:animal_id>/split", methods=["GET", "POST"])

@@ -15,7 +15,8 @@ from app.animals.models import Animal
 class Panel:
     template: str
     context: dict = field(default_factory=dict)
-    place: str = "side"  # "top": under the record's header, full width; "side": the right-hand column
+    # "header": inside the record's header card; "top": under the header, full width; "side": the right-hand column
+    place: str = "side"
 
 
 Provider = Callable[[Animal], list[Panel]]
@@ -33,7 +34,7 @@ def record_panel(order: int) -> Callable[[Provider], Provider]:
 
 def panels_for(animal: Animal) -> dict[str, list[Panel]]:
     """The panels to show on the animal's record, by place."""
-    places: dict[str, list[Panel]] = {"top": [], "side": []}
+    places: dict[str, list[Panel]] = {"header": [], "top": [], "side": []}
     for _order, provider in _providers:
         for panel in provider(animal):
             places.setdefault(panel.place, []).append(panel)

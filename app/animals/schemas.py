@@ -163,6 +163,8 @@ class HandoverSchema(Schema):
 class MoveSchema(Schema):
     to_enclosure_id = fields.Integer(required=True, strict=True)
     reason = fields.String(load_default="", validate=validate.Length(max=1000))
+    # Coordinators and admins only: why an animal a vet has not cleared leaves a quarantine enclosure.
+    quarantine_override = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
 class MoveResultSchema(Schema):
@@ -172,6 +174,7 @@ class MoveResultSchema(Schema):
     to_enclosure_id = fields.Integer(allow_none=True)
     moved_at = fields.AwareDateTime()
     reason = fields.String()
+    quarantine_override = fields.String()
 
 
 class SplitSchema(Schema):

@@ -10,6 +10,7 @@ from flask_smorest import abort
 
 from app.animals.queries import get_animal, get_animal_columns
 from app.api import PageArgs, api_blueprint, check_version, list_schema, refused_as_422
+from app.auth.events import record_access_denied
 from app.auth.permissions import require
 from app.care import queries, records, services
 from app.care.schemas import (
@@ -113,15 +114,23 @@ def list_tasks(filters, args):
 @idempotent
 @tasks_bp.arguments(TaskCompletionSchema)
 @tasks_bp.response(201, CareLogSchema)
+@tasks_bp.alt_response(403, description="A dose your role may not record (only vets, or keepers when the "
+                                         "prescription lets them).")
 @tasks_bp.alt_response(409, description="The task was already done (with another client_id).")
 def complete_task(args, task_id):
-    """Mark a task done with its care log (returned); a weigh task needs grams. A retry returns the first log."""
+    """Mark a task done with its care log (returned); a weigh task needs grams, a medicate task given.
+
+    A retry returns the first log.
+    """
     task = queries.get_task(task_id)
     with refused_as_422():
         try:
             log, _created = records.complete_task(task, user=current_user, **args)
         except records.TaskAlreadyDoneError as error:
             abort(409, message="This task was already done by someone else.", errors={"json": error.api_fields()})
+        except records.NotYoursToDoError as error:
+            record_access_denied("care.give_dose")
+            abort(403, message=" ".join(str(m) for messages in error.fields.values() for m in messages))
     return _committed(log, CareLogSchema)
 
 

@@ -38,6 +38,11 @@ KIND_LABELS = {
     CareKind.MEDICATE.value: _l("Medicate"),
 }
 
+# The kinds a schedule or template form offers: a medication is prescribed by a vet (a course made
+# from the prescription), never planned here; the service refuses it too. KIND_LABELS keeps its
+# label for the lists, where prescriptions' courses show.
+PLANNED_KIND_LABELS = {kind: label for kind, label in KIND_LABELS.items() if kind != CareKind.MEDICATE.value}
+
 DIET_ROWS = 3  # empty rows shown on a new form; empty rows are ignored when saved
 _SHORT_HOUR = re.compile(r"^\d:\d\d$")
 
@@ -79,7 +84,8 @@ class DietRowForm(Form):
 class PlanForm(FlaskForm):
     """What a schedule and a template share: kind, timing, instructions, diet."""
 
-    kind = RuleCheckedSelect(_l("Kind of care"), choices=choices(KIND_LABELS), default=CareKind.FEED.value)
+    kind = RuleCheckedSelect(_l("Kind of care"), choices=choices(PLANNED_KIND_LABELS),
+                             default=CareKind.FEED.value)
     times = StringField(_l("Times of day"), filters=[_strip], validators=[Length(max=200)],
                         render_kw={"placeholder": "08:00, 16:00"})
     every_days = IntegerField(_l("Every … days"), validators=[Optional()], render_kw={"min": 1, "max": 365})

@@ -12,13 +12,16 @@ from flask_wtf.file import FileField
 from wtforms import DateTimeLocalField, DecimalField, HiddenField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import NumberRange, Optional
 
-from app.care.models import CareKind, Eaten
+from app.care.models import CareKind, DoseResult, Eaten
 
 EATEN_LABELS = {Eaten.ALL: _l("All"), Eaten.MOST: _l("Most"), Eaten.HALF: _l("Half"), Eaten.LITTLE: _l("Little"),
                 Eaten.NONE: _l("None")}
 KIND_LABELS = {CareKind.FEED: _l("Feeding"), CareKind.CLEAN: _l("Cleaning"), CareKind.ENRICH: _l("Enrichment"),
                CareKind.OBSERVE: _l("Observation"), CareKind.WEIGH: _l("Weighing"),
                CareKind.MEDICATE: _l("Medication")}
+# What became of a dose, in the order of the round's buttons (Given first: the usual answer).
+DOSE_LABELS = {DoseResult.GIVEN: _l("Given"), DoseResult.REFUSED: _l("Refused"), DoseResult.VOMITED: _l("Vomited"),
+               DoseResult.MISSED: _l("Missed")}
 
 
 def new_client_id() -> str:
@@ -30,9 +33,11 @@ class _Retryable(FlaskForm):
 
 
 class TaskForm(_Retryable):
-    """A task done: the eaten amount comes from the button tapped; the rest is optional."""
+    """A task done: the eaten amount (a feeding) or the dose's result (a medication) comes from the button
+    tapped; the rest is optional."""
 
     eaten = HiddenField()
+    given = HiddenField()
     notes = TextAreaField(_l("Note"), validators=[Optional()])
     grams = DecimalField(_l("Weight (g)"), places=1, validators=[Optional()])
     bcs = IntegerField(_l("Body condition (1-9)"), validators=[Optional(), NumberRange(1, 9)])

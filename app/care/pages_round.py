@@ -6,9 +6,10 @@ id, so a tap resent after the Wi-Fi dropped is stored once; an expired CSRF toke
 shows the card again with what was entered (common.security.form_checks_csrf).
 """
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -17,7 +18,7 @@ from app.animals.attachments import AttachmentError, add_attachment, discard_fil
 from app.animals.models import Animal
 from app.auth.permissions import can, require
 from app.care import records
-from app.care.forms_round import EATEN_LABELS, KIND_LABELS, EnclosureDoneForm, TaskForm, new_client_id
+from app.care.forms_round import DOSE_LABELS, EATEN_LABELS, KIND_LABELS, EnclosureDoneForm, TaskForm, new_client_id
 from app.care.queries import get_task, task_state
 from app.care.round import enclosure_open_tasks, enclosure_round, round_overview, round_task
 from app.care.services import CareError
@@ -39,6 +40,11 @@ def _today(now):
 
 def card_context() -> dict:
     """What every card of a page shares, worked out once: a card is drawn a hundred times a page."""
+    user = current_user._get_current_object()
+    # A dose is recorded from DOSE_EARLY_MINUTES before its time (records.complete_task): a card due
+    # later than this shows when it opens instead of buttons that would be refused.
+    early = current_app.config.get("DOSE_EARLY_MINUTES")
+    dose_early = timedelta(minutes=early) if early is not None else None
     labels = {
         "kinds": {k.value: str(v) for k, v in KIND_LABELS.items()},
         "amounts": {k.value: str(v) for k, v in EATEN_LABELS.items()},
@@ -53,9 +59,22 @@ def card_context() -> dict:
         "then_tap": _("Then tap the button above."),
         "csrf_expired": _("This page was open a long time. Nothing was saved yet: tap again."),
         "count": _("%(open)d to do · %(done)d done"),
+        # A dose: its buttons, who may give it, and what became of it once recorded.
+        "doses": {k.value: str(v) for k, v in DOSE_LABELS.items()},
+        "dose_result": _("What became of the dose"),
+        "vet_gives": _("A vet gives this dose"),
+        "keeper_or_vet_gives": _("A keeper or a vet gives this dose"),
+        "dose_not_yet": _("Not due yet: it can be recorded from %(time)s."),
+        "dose_done_by": {"given": _("Given %(time)s by %(name)s"),
+                         "refused": _("Refused %(time)s · recorded by %(name)s"),
+                         "vomited": _("Vomited %(time)s · recorded by %(name)s"),
+                         "missed": _("Missed %(time)s · recorded by %(name)s")},
     }
     return {"labels": labels, "csrf": generate_csrf(), "can_log": can("care.log"),
-            "tz": ZoneInfo(select_timezone()), "new_client_id": new_client_id}
+            "tz": ZoneInfo(select_timezone()), "new_client_id": new_client_id,
+            # Works on the schedule the card query loaded: no query per card.
+            "may_give": lambda schedule: records.may_give_dose(user, schedule),
+            "dose_early": dose_early, "dose_opens_after": utcnow() + dose_early if dose_early is not None else None}
 
 
 @bp.get("/round")
@@ -106,7 +125,8 @@ def _card(task_id: int, form: TaskForm | None = None, message: str = "", status:
         }
     html = render_template("care/_task_card.html", task=task, state=task_state(task, utcnow()), message=message,
                            **entered, **card_context())
-    return html, status
+    # htmx swaps no 4xx but 422 (base.html); round.js swaps a refused card too, known by this header.
+    return html, status, {"X-Task-Card": "1"}
 
 
 def _is_htmx() -> bool:
@@ -125,7 +145,8 @@ def _back_to(task) -> str:
 @require("care.log")
 @form_checks_csrf
 def complete_task(task_id: int):
-    """Mark a task done; a feeding with the eaten amount tapped, a weighing with its weight."""
+    """Mark a task done; a feeding with the eaten amount tapped, a weighing with its weight, a dose with
+    what became of it (given, refused, vomited, missed)."""
     task = get_task(task_id)
     form = TaskForm()
     if not form.validate_on_submit():
@@ -137,7 +158,8 @@ def complete_task(task_id: int):
                                    animal=db.session.get(Animal, task.animal_id), user=current_user,
                                    caption=form.notes.data or "")
         records.complete_task(task, user=current_user, client_id=form.client_id.data, eaten=form.eaten.data or None,
-                              notes=form.notes.data or "", grams=form.grams.data, bcs=form.bcs.data, photo=photo)
+                              given=form.given.data or None, notes=form.notes.data or "", grams=form.grams.data,
+                              bcs=form.bcs.data, photo=photo)
         db.session.commit()
     except records.TaskAlreadyDoneError:
         db.session.rollback()
@@ -147,6 +169,12 @@ def complete_task(task_id: int):
             return _card(task_id, message=message)
         flash(message, "warning")
         return redirect(_back_to(task))
+    except records.NotYoursToDoError:
+        # A dose only a vet may give (or a role that gives none): forbidden, not bad input. The card
+        # comes back without its buttons, saying who gives it.
+        db.session.rollback()
+        _discard(photo)
+        return _card(task_id, message=_("Nothing was saved: you may not record this dose."), status=403)
     except (CareError, AttachmentError) as error:
         db.session.rollback()
         _discard(photo)
@@ -164,7 +192,7 @@ def _discard(photo) -> None:
 @require("care.log")
 @form_checks_csrf
 def complete_enclosure(enclosure_id: int):
-    """"All done in this enclosure": every open task due by now there, except weighings."""
+    """"All done in this enclosure": every open task due by now there, except weighings and doses."""
     enclosure = get_enclosure(enclosure_id)
     back = url_for("care.round_enclosure", enclosure_id=enclosure.id)
     form = EnclosureDoneForm()

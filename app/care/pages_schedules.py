@@ -120,6 +120,11 @@ def new_schedule():
 @form_checks_csrf
 def edit_schedule(schedule_id: int):
     schedule = queries.get_schedule(schedule_id)
+    if schedule.is_course:
+        # A prescription's doses: not a form of this page (services.update_schedule refuses it too).
+        flash(_("This is a prescription's course: the vet changes or stops it on the animal's record."), "warning")
+        return redirect(url_for("care.schedules", animal_id=schedule.animal_id) if schedule.animal_id
+                        else _owner_url(schedule))
     if request.method == "GET":
         return _schedule_page(EditScheduleForm(formdata=None, data=schedule_data(schedule)), schedule)
     form = EditScheduleForm()

@@ -173,6 +173,11 @@ def complete_task(task: CareTask, *, user: User | None, client_id: str | None, d
                                                 "let keepers give it.")]})
     animal = db.session.get(Animal, task.animal_id) if task.animal_id else None
     done_at, late = check_done_at(done_at, now)
+    early = timedelta(minutes=current_app.config["DOSE_EARLY_MINUTES"])
+    if task.kind == CareKind.MEDICATE and done_at < task.due_at - early:
+        # Two doses given hours apart instead of twelve is an overdose, not diligence.
+        raise CareError({"done_at": [_("This dose is not due yet: it can be recorded from %(n)d minutes before "
+                                       "its time.", n=early.seconds // 60)]})
     details = _checked_details(task.kind, values, animal)
     if task.kind == CareKind.WEIGH:
         if animal is None:

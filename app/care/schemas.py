@@ -10,7 +10,7 @@ from flask import g
 from marshmallow import Schema, fields, validate
 
 from app.api import patch_schema
-from app.care.models import CareKind, Eaten
+from app.care.models import CareKind, DoseResult, Eaten
 from app.care.queries import task_state
 from app.common.db import utcnow
 
@@ -131,11 +131,13 @@ class CareLogSchema(Schema):
     notes = fields.String(**_TEXT)
     head_count = fields.Integer(load_default=None, allow_none=True, strict=True,
                                 metadata={"description": "For a lot: how many animals were seen."})
+    given = fields.String(dump_only=True, allow_none=True,
+                          metadata={"description": "A dose (medicate task): given | refused | vomited | missed."})
     photo_id = fields.Integer(dump_only=True, allow_none=True)
 
 
 class TaskCompletionSchema(Schema):
-    """POST /tasks/<id>/complete: the care log's details; a weigh task also takes grams and bcs."""
+    """POST /tasks/<id>/complete: the care log's details; a weigh task also takes grams, a medicate task given."""
 
     client_id = fields.String(required=True, validate=validate.Length(max=64), **_CLIENT_ID)
     done_at = fields.AwareDateTime(load_default=None, allow_none=True)
@@ -148,6 +150,9 @@ class TaskCompletionSchema(Schema):
     grams = fields.Float(load_default=None, allow_none=True, metadata={"description": "Weigh tasks: grams."})
     bcs = fields.Integer(load_default=None, allow_none=True, strict=True,
                          metadata={"description": "Weigh tasks: body condition 1 to 9."})
+    given = fields.String(load_default=None, allow_none=True, validate=_one_of(DoseResult),
+                          metadata={"description": "Medicate tasks (required): what became of the dose, "
+                                                   "given | refused | vomited | missed."})
 
 
 class WeightSchema(Schema):

@@ -20,7 +20,7 @@ from app.auth.models import User
 from app.common.db import utcnow
 from app.extensions import db
 from app.vet.models import EuthanasiaAuthorisation
-from app.vet.services import VetError, _text, check_facility
+from app.vet.services import VetError, _text, check_facility, check_in_care
 
 
 def record_death(animal: Animal, *, user: User | None, occurred_at: datetime | None, count: int | None = None,
@@ -46,6 +46,7 @@ def authorise_euthanasia(animal: Animal, *, user: User | None, reason: str, now:
                          ) -> EuthanasiaAuthorisation:
     """A coordinator overrides the evidence hold for one euthanasia of this record, saying why."""
     now = now or utcnow()
+    check_in_care(animal)
     check_facility(user, animal)
     reason = (reason or "").strip()
     if not reason:

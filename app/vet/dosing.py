@@ -34,7 +34,7 @@ def parse_frequency(frequency: str) -> Timing | None:
 
     None when the frequency cannot be kept on a daily clock (q5h, q36h).
     """
-    match = FREQUENCY.match(frequency or "")
+    match = FREQUENCY.fullmatch(frequency or "")
     if match is None:
         return None
     standard = current_app.config["DOSING_TIMES"]
@@ -45,7 +45,7 @@ def parse_frequency(frequency: str) -> Timing | None:
     if 1 <= hours <= 24 and 24 % hours == 0:
         return Timing(times=sorted(f"{(first + k * hours) % 24:02d}:00" for k in range(24 // hours)),
                       every_days=None)
-    if hours % 24 == 0 and hours <= 24 * 30:
+    if hours % 24 == 0 and 24 <= hours <= 24 * 30:
         return Timing(times=[standard["SID"][0]], every_days=hours // 24)
     return None
 

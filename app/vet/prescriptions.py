@@ -22,6 +22,8 @@ from app.vet.models import Prescription, PrescriptionStatus, Route
 from app.vet.services import Errors, VetError, _local_today, _text, check_facility, check_in_care, latest_weight
 
 MAX_DAYS = 365
+SMALLEST = Decimal("0.0001")  # the scale of the dose and concentration columns
+LARGEST = Decimal("100000000")  # dose_mg and volume_ml hold 8 digits before the point
 
 
 def _positive_decimal(value, field: str, errors: Errors, *, required: bool) -> Decimal | None:
@@ -36,7 +38,23 @@ def _positive_decimal(value, field: str, errors: Errors, *, required: bool) -> D
     if number is None or not number.is_finite() or not Decimal("0") < number <= Decimal("100000"):
         errors[field] = [_("A number greater than 0.")]
         return None
+    if number < SMALLEST:
+        # Stored with 4 decimals: a smaller number would be kept as 0.
+        errors[field] = [_("At least %(n)s.", n=SMALLEST)]
+        return None
     return number
+
+
+def _check_storable(dose_mg: Decimal, volume: Decimal | None) -> None:
+    """A dose or volume beyond its column (8 digits before the point) is a typing error, not a dose."""
+    errors: Errors = {}
+    if dose_mg >= LARGEST:
+        errors["dose_mg_per_kg"] = [_("This gives a dose of more than 100 kg: check the dose and the weight.")]
+    if volume is not None and volume >= LARGEST:
+        errors["concentration_mg_per_ml"] = [_("This gives a volume of more than 100,000 litres: check the "
+                                               "concentration.")]
+    if errors:
+        raise VetError(errors)
 
 
 def _course_days(values: dict, errors: Errors) -> int | None:
@@ -95,6 +113,8 @@ def prescribe(animal: Animal, *, user: User | None, now: datetime | None = None,
     values["starts_on"] = starts_on
     if starts_on < today:
         errors["starts_on"] = [_("A course starts today or later; record doses already given as notes.")]
+    elif starts_on > today + timedelta(days=MAX_DAYS):
+        errors["starts_on"] = [_("A course starts within a year from today.")]
     days = _course_days(values, errors)
     weight = latest_weight(animal.id)
     if weight is None:
@@ -105,6 +125,10 @@ def prescribe(animal: Animal, *, user: User | None, now: datetime | None = None,
         raise VetError(errors)
     dose_mg = dosing.dose_mg(per_kg, weight.grams)
     volume = dosing.volume_ml(dose_mg, concentration)
+    _check_storable(dose_mg, volume)
+    if not dose_mg:
+        raise VetError({"dose_mg_per_kg": [_("This gives a dose under 0.001 mg, which cannot be measured: check "
+                                             "the dose and the weight.")]})
     stale_after = timedelta(days=current_app.config["STALE_WEIGHT_DAYS"])
     stale = weight.measured_at < now - stale_after
     doses = timing.doses_for(days)

@@ -70,7 +70,7 @@ def _temperature(value, errors: Errors) -> Decimal | None:
         temperature = Decimal(str(value)).quantize(Decimal("0.1"))
     except (InvalidOperation, ValueError):
         temperature = None
-    if temperature is None or not Decimal("5") <= temperature <= Decimal("50"):
+    if temperature is None or not temperature.is_finite() or not Decimal("5") <= temperature <= Decimal("50"):
         errors["temperature_c"] = [_("A body temperature in °C between 5 and 50.")]
         return None
     return temperature
@@ -181,6 +181,16 @@ def _checked_interpretation(values: dict, errors: Errors) -> str | None:
     return interpretation
 
 
+def _checked_resulted_on(resulted_on: date | None, sampled_on: date | None, errors: Errors, now: datetime,
+                         today: date) -> date:
+    """The day a result came back: today unless given; not in the future, not before the sample."""
+    resulted_on = resulted_on or today
+    _not_future(errors, "resulted_on", resulted_on, now, today)
+    if sampled_on is not None and resulted_on < sampled_on:
+        errors["resulted_on"] = [_("The result cannot come back before the sample was taken.")]
+    return resulted_on
+
+
 def add_lab_result(animal: Animal, *, user: User | None, attachment: Attachment | None = None,
                    now: datetime | None = None, **values) -> LabResult:
     """A sample sent for a test; with an interpretation it is a result, without one it is pending."""
@@ -197,11 +207,13 @@ def add_lab_result(animal: Animal, *, user: User | None, attachment: Attachment 
     else:
         _not_future(errors, "sampled_on", sampled_on, now, today)
     interpretation = _checked_interpretation(values, errors)
+    resulted_on = _checked_resulted_on(values.get("resulted_on"), sampled_on, errors, now, today) \
+        if interpretation else None
     if errors:
         raise VetError(errors)
     lab = LabResult(animal_id=animal.id, facility_id=animal.facility_id, test=test, sampled_on=sampled_on,
                     result=_text(values, "result"), interpretation=interpretation,
-                    resulted_on=(values.get("resulted_on") or today) if interpretation else None,
+                    resulted_on=resulted_on,
                     attachment_id=attachment.id if attachment else None, recorded_by_id=user.id if user else None)
     db.session.add(lab)
     db.session.flush()
@@ -223,11 +235,13 @@ def record_lab_outcome(lab: LabResult, *, user: User | None, attachment: Attachm
     interpretation = _checked_interpretation(values, errors)
     if interpretation is None and "interpretation" not in errors:
         errors["interpretation"] = [_("Choose negative, positive or inconclusive.")]
+    resulted_on = _checked_resulted_on(values.get("resulted_on"), lab.sampled_on, errors, now,
+                                       _local_today(animal, now))
     if errors:
         raise VetError(errors)
     lab.interpretation = interpretation
     lab.result = _text(values, "result") or lab.result
-    lab.resulted_on = values.get("resulted_on") or _local_today(animal, now)
+    lab.resulted_on = resulted_on
     if attachment is not None:
         lab.attachment_id = attachment.id
     db.session.flush()

@@ -1,5 +1,7 @@
 """The animal list and the animal record page."""
 
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 
@@ -20,16 +22,25 @@ def herd(db, case, species, quarantine, facility):
     return {"lot": animals[0], "macaque": animals[1], "pangolin": animals[2], "run": run}
 
 
+def _cleared(db, *animals):
+    """A vet cleared these animals' quarantine, so they may leave a quarantine enclosure freely."""
+    for animal in animals:
+        animal.quarantine_cleared_on = date(2026, 1, 1)
+    db.session.commit()
+
+
 def _rows(client, query=""):
     return client.get(f"/animals{query}").get_data(as_text=True).count('data-testid="animal-row"')
 
 
-def test_list_filters_and_search(client, login, herd, species, quarantine):
+def test_list_filters_and_search(client, login, herd, species, quarantine, db):
+    _cleared(db, herd["macaque"])  # "in quarantine" is "not cleared by a vet", wherever it is housed
     login("keeper")
     assert _rows(client) == 3
     assert _rows(client, f"?species_id={species['macaque'].id}") == 1
     assert _rows(client, f"?enclosure_id={quarantine.id}") == 2
     assert _rows(client, "?quarantine=1") == 2
+    assert _rows(client, "?quarantine=0") == 1
     assert _rows(client, "?q=Srey") == 1
     assert _rows(client, "?q=985112000777") == 1
     assert _rows(client, f"?q={herd['lot'].accession_number}") == 1
@@ -74,9 +85,10 @@ def test_list_query_count_is_the_same_for_1_and_50_animals(client, login, db, ca
     assert one.count == fifty.count
 
 
-def test_record_query_count_is_the_same_for_1_and_50_moves(client, login, herd, quarantine, count_queries):
+def test_record_query_count_is_the_same_for_1_and_50_moves(client, login, herd, quarantine, count_queries, db):
     login("viewer")
     macaque = herd["macaque"]
+    _cleared(db, macaque)
     client.get(f"/animals/{macaque.id}")
     with count_queries() as few:
         client.get(f"/animals/{macaque.id}")
@@ -122,6 +134,7 @@ def test_roles_for_edit_move_and_split(client, login, herd):
 def test_vet_moves_one_animal_and_bulk_moves_several(client, login, herd, quarantine, db):
     login("vet")
     macaque, pangolin, run = herd["macaque"], herd["pangolin"], herd["run"]
+    _cleared(db, macaque, pangolin)
     page = client.get(f"/animals/{macaque.id}/move").get_data(as_text=True)
     assert "would be over capacity" not in page.split("P-01")[1].split("</option>")[0]
     response = client.post_form(f"/animals/{macaque.id}/move",
@@ -214,6 +227,7 @@ def test_record_header_facts_timeline_move_and_hold_lifted(client, login, herd, 
     assert "50 in care / 50 at intake" in html and 'data-testid="quarantine-badge"' in html
     assert "IUCN" in html and "Amboina box turtle" in html and "Cuora amboinensis" in html
     assert f"/cases/{case.id}" in html  # the case page link
+    _cleared(db, lot)
     services.move_animals([lot], herd["run"], reason="out of quarantine", user=None)
     services.set_evidence_hold(case, active=True, reason="court case", user=None)
     db.session.commit()
@@ -266,6 +280,7 @@ def test_a_second_save_after_a_conflict_overwrites_deliberately(client, login, h
 def test_bulk_move_records_a_housing_move_for_each_animal(client, login, herd, db):
     login("vet")
     lot, pangolin, run = herd["lot"], herd["pangolin"], herd["run"]
+    _cleared(db, lot, pangolin)
     confirm = client.post_form("/animals/move", {"animal_ids": [str(lot.id), str(pangolin.id)]})
     assert confirm.status_code == 200 and 'name="confirm"' in confirm.get_data(as_text=True)
     before = db.session.scalar(sa.select(sa.func.count(HousingMove.id)))
@@ -283,6 +298,7 @@ def test_move_past_capacity_is_warned_not_refused(client, login, herd, facility,
     tiny = factories.EnclosureFactory(facility=facility, code="TINY", capacity=10)
     login("vet")
     lot = herd["lot"]
+    _cleared(db, lot)
     response = client.post_form(f"/animals/{lot.id}/move", {"confirm": "1", "to_enclosure_id": str(tiny.id),
                                                             "reason": "overflow"}, )
     assert response.status_code == 302

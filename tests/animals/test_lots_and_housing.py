@@ -1,5 +1,7 @@
 """Lots, splits, moves, holds and custody through the API and the services."""
 
+from datetime import date
+
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -48,6 +50,8 @@ def test_moves_keep_history_and_refuse_other_facilities(client, bearer, case, sp
     (macaque,) = _admit(client, headers, case, [{"species_id": species["macaque"].id,
                                                  "enclosure_id": quarantine.id}])
     run = factories.EnclosureFactory(facility=facility, code="P-01")
+    db.session.get(Animal, macaque["id"]).quarantine_cleared_on = date(2026, 1, 1)  # a vet cleared it
+    db.session.commit()
     response = client.post(f"/api/v1/animals/{macaque['id']}/moves",
                            json={"to_enclosure_id": run.id, "reason": "quarantine over"}, headers=headers)
     assert response.status_code == 201

@@ -73,6 +73,7 @@ def test_seed_demo_is_idempotent(runner, db):
     assert db.session.execute(sa.select(sa.func.count()).select_from(Facility)).scalar() == 1
     roles = set(db.session.execute(sa.select(User.role)).scalars())
     assert roles == {"admin", "coordinator", "vet", "keeper", "viewer"}
-    # The demo seizure's animals got their class's schedules, and the round has tasks at once.
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(CareSchedule)) == 4 + 3
+    # The demo seizure's animals got their class's schedules (4), the enclosures' cleanings (3), the
+    # macaque its meloxicam course (1), and the round has tasks at once.
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CareSchedule)) == 4 + 3 + 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CareTask)) > 0

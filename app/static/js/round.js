@@ -22,3 +22,13 @@ document.addEventListener("htmx:afterSwap", () => {
   const done = states.filter((state) => state === "done").length;
   counter.textContent = counter.dataset.liveCount.replace("%(open)d", open).replace("%(done)d", done);
 });
+
+// A tap the server refused (403: a dose only a vet may give) comes back as the card saying so.
+// htmx swaps no 4xx but 422; a card answer (X-Task-Card) is swapped like one, never an error page.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const xhr = event.detail.xhr;
+  if (xhr && xhr.status === 403 && xhr.getResponseHeader("X-Task-Card") === "1") {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
