@@ -71,8 +71,9 @@ def test_a_vet_prescribes_and_the_keeper_gives_the_first_dose(page, live_db):
     page.check("input[name=keeper_may_give]")
     page.locator("main button[type=submit]").first.click()
     expect(page.locator(".alert-success")).to_contain_text("1.2 mg = 0.8 ml")
-    expect(page.locator("[data-testid=prescriptions] [data-testid=prescription]")).to_contain_text("Meloxicam")
-    expect(page.locator("[data-testid=prescriptions] [data-testid=prescription] [data-testid=doses]")).to_contain_text("0/10")
+    prescription = page.locator("[data-testid=prescriptions] [data-testid=prescription]")
+    expect(prescription).to_contain_text("Meloxicam")
+    expect(prescription.locator("[data-testid=doses]")).to_contain_text("0/10")
     _sign_out(page)
 
     # The keeper's round shows the first dose on the macaque house's page; one tap gives it.
@@ -97,4 +98,4 @@ def test_a_vet_prescribes_and_the_keeper_gives_the_first_dose(page, live_db):
     expect(timeline).to_contain_text("Soft tissue injury")
     expect(timeline).to_contain_text("Meloxicam")
     expect(timeline).to_contain_text("Dose given")
-    expect(page.locator("[data-testid=prescriptions] [data-testid=prescription] [data-testid=doses]")).to_contain_text("1/10")
+    expect(prescription.locator("[data-testid=doses]")).to_contain_text("1/10")
