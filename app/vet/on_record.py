@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _ln
 from sqlalchemy import Select, case, func, select
@@ -35,18 +34,6 @@ NOT_GIVEN = (DoseResult.REFUSED, DoseResult.VOMITED, DoseResult.MISSED)
 
 INTERPRETATION_LABELS = {"negative": _l("negative"), "positive": _l("positive"), "inconclusive": _l("inconclusive")}
 TEST_STATE_LABELS = {"missing": _l("no sample"), "pending": _l("pending"), **INTERPRETATION_LABELS}
-
-
-def vet_url(endpoint: str, **values) -> str | None:
-    """url_for, or None while the endpoint is not registered.
-
-    The vet's form pages are built alongside the record; until they all exist their
-    buttons are left out instead of failing the page. Once they do, templates may call
-    url_for directly and this helper can go.
-    """
-    if endpoint not in current_app.view_functions:
-        return None
-    return url_for(endpoint, **values)
 
 
 @dataclass(frozen=True)
@@ -142,7 +129,7 @@ def medical_record(animal: Animal) -> dict:
         "exams": listed(queries.exams_stmt(animal.id), RECENT_EXAMS),
         "lab_results": listed(queries.lab_results_stmt(animal.id), MAX_LAB_RESULTS),
         "deaths": deaths, "necropsy_files": _necropsy_files(animal.id, [o.id for o in deaths]),
-        "url": vet_url, "plain": dosing.plain, "test_states": TEST_STATE_LABELS,
+        "plain": dosing.plain, "test_states": TEST_STATE_LABELS,
         "interpretations": INTERPRETATION_LABELS,
     }
 
