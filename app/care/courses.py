@@ -27,7 +27,15 @@ _HORIZON_DAYS = 800
 
 def course_due_times(*, times: list[str], every_days: int | None, first_on, doses: int, tz: ZoneInfo,
                      now: datetime) -> list[datetime]:
-    """The first `doses` due instants (UTC) from the local day first_on, none before now."""
+    """The first `doses` due instants (UTC) from the local day first_on, none before now.
+
+    A course every N days counts its days from its first dose: prescribed after the
+    morning's dosing time, "every other day" starts tomorrow, not the day after.
+    """
+    if every_days:
+        first_on = next(d for d in (first_on + timedelta(days=k) for k in range(_HORIZON_DAYS))
+                        if next(due_times(times=times, every_days=None, starts_on=d, ends_on=d, first_day=d,
+                                          last_day=d, tz=tz)) >= now)
     every = due_times(times=times, every_days=every_days, starts_on=first_on, ends_on=None, first_day=first_on,
                       last_day=first_on + timedelta(days=_HORIZON_DAYS), tz=tz)
     return list(islice((due for due in every if due >= now), doses))
@@ -49,7 +57,8 @@ def create_course(animal: Animal, *, user: User | None, times: list[str], every_
         raise CareError({"days": [_("The course is too long to schedule.")]})
     schedule = CareSchedule(
         facility_id=animal.facility_id, animal_id=animal.id, kind=kind, times=list(times), every_days=every_days,
-        instructions=instructions, diet_items=[], starts_on=first_on, ends_on=dues[-1].astimezone(tz).date(),
+        instructions=instructions, diet_items=[], starts_on=dues[0].astimezone(tz).date(),
+        ends_on=dues[-1].astimezone(tz).date(),
         is_course=True, keeper_may_do=keeper_may_do, tasks_from=now, created_by_id=user.id if user else None,
     )
     db.session.add(schedule)

@@ -96,6 +96,12 @@ def test_every_other_day_falls_on_the_first_day_and_every_second_one(animal, sig
     assert prescription.doses == 3 and prescription.ends_on == date(2026, 6, 15)
 
 
+def test_every_other_day_prescribed_after_the_morning_dose_counts_from_tomorrow(animal, signed_in):
+    prescription, _ = _prescribe(animal, signed_in(), frequency="q48h")  # at 09:30 local, today's 08:00 is past
+    assert [_local(t.due_at) for t in _tasks(prescription)] == ["06-11 08:00", "06-13 08:00", "06-15 08:00"]
+    assert db.session.get(CareSchedule, prescription.schedule_id).starts_on == date(2026, 6, 11)
+
+
 def test_q8h_doses_are_eight_hours_apart(animal, signed_in):
     prescription, _ = _prescribe(animal, signed_in(), frequency="q8h", days=2, starts_on=date(2026, 6, 11))
     tasks = _tasks(prescription)
