@@ -240,3 +240,23 @@ def count_queries(db):
             sa.event.remove(engine, "before_cursor_execute", _record)
 
     return _count
+
+
+@pytest.fixture
+def signed_in(app, make_user):
+    """A request context with a signed-in user of `facility` (role admin unless given), for calling queries."""
+    from flask_login import login_user
+
+    contexts = []
+
+    def _sign_in(role="admin", **kwargs):
+        context = app.test_request_context("/")
+        context.push()
+        contexts.append(context)
+        user = make_user(role, **kwargs)
+        login_user(user)
+        return user
+
+    yield _sign_in
+    for context in reversed(contexts):
+        context.pop()

@@ -26,23 +26,3 @@ def lot(facility, enclosure):
     case = factories.CaseFactory(facility=facility)
     species = factories.SpeciesFactory(taxon_class="reptile", common_name_en="Amboina box turtle")
     return factories.AnimalFactory(case=case, species=species, enclosure_id=enclosure.id, intake_quantity=50)
-
-
-@pytest.fixture
-def signed_in(app, make_user):
-    """A request context with a signed-in user of `facility` (role admin unless given), for calling queries."""
-    from flask_login import login_user
-
-    contexts = []
-
-    def _sign_in(role="admin", **kwargs):
-        context = app.test_request_context("/")
-        context.push()
-        contexts.append(context)
-        user = make_user(role, **kwargs)
-        login_user(user)
-        return user
-
-    yield _sign_in
-    for context in reversed(contexts):
-        context.pop()

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from app.care.models import CareLog, CareTask, TaskStatus, Weight
 from tests import factories
+from tests.list_queries import assert_same_count_for_1_and_20
 
 
 @pytest.fixture
@@ -416,23 +417,11 @@ def test_idempotency_key_on_a_schedule(client, bearer, enclosure, db):
 
 # --- query counts --------------------------------------------------------------------------------------
 
-def _same_count_for_1_and_20(client, headers, count_queries, url, add_one):
-    client.get("/api/v1/auth/me", headers=headers)  # first use of a token records last_used_at
-    add_one(0)
-    with count_queries() as one:
-        assert client.get(url, headers=headers).json["meta"]["total"] == 1
-    for n in range(1, 20):
-        add_one(n)
-    with count_queries() as twenty:
-        assert client.get(url, headers=headers).json["meta"]["total"] == 20
-    assert one.count == twenty.count, (one, twenty)
-
-
 def test_task_list_query_count(client, bearer, facility, animal, db, count_queries):
     def add(n):
         _open_task(db, facility, kind="feed", animal=animal, due_at=_now() - timedelta(minutes=n))
 
-    _same_count_for_1_and_20(client, bearer("keeper"), count_queries, "/api/v1/tasks?per_page=200", add)
+    assert_same_count_for_1_and_20(client, bearer("keeper"), count_queries, "/api/v1/tasks?per_page=200", add)
 
 
 def test_schedule_list_query_count(client, bearer, facility, db, count_queries):
@@ -442,7 +431,7 @@ def test_schedule_list_query_count(client, bearer, facility, db, count_queries):
         place = factories.EnclosureFactory(facility=facility)
         create_schedule(enclosure=place, user=None, kind="clean", times=[f"{n:02d}:30"])
 
-    _same_count_for_1_and_20(client, bearer("vet"), count_queries, "/api/v1/care-schedules?per_page=200", add)
+    assert_same_count_for_1_and_20(client, bearer("vet"), count_queries, "/api/v1/care-schedules?per_page=200", add)
 
 
 def test_care_log_list_query_count(client, bearer, animal, db, count_queries):
@@ -454,7 +443,7 @@ def test_care_log_list_query_count(client, bearer, animal, db, count_queries):
         log_care(user=recorder, client_id=f"count-log-{n:04d}", kind="observe", animal=animal,
                  done_at=_now() - timedelta(minutes=n))
 
-    _same_count_for_1_and_20(client, bearer("keeper"), count_queries,
+    assert_same_count_for_1_and_20(client, bearer("keeper"), count_queries,
                              f"/api/v1/animals/{animal.id}/care-logs?per_page=200", add)
 
 
@@ -464,5 +453,5 @@ def test_weight_list_query_count(client, bearer, animal, db, count_queries):
     def add(n):
         record_weight(animal, user=None, grams=1000 + n, measured_at=_now() - timedelta(minutes=n))
 
-    _same_count_for_1_and_20(client, bearer("keeper"), count_queries,
+    assert_same_count_for_1_and_20(client, bearer("keeper"), count_queries,
                              f"/api/v1/animals/{animal.id}/weights?per_page=200", add)

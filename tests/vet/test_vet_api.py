@@ -11,6 +11,7 @@ from app.common.db import utcnow
 from app.vet.models import Exam, LabResult, Prescription, Problem
 from app.vet.quarantine import add_quarantine_test
 from tests import factories
+from tests.list_queries import assert_same_count_for_1_and_20
 from tests.vet.conftest import weigh
 
 # The API runs on the real clock: records made here are relative to it, not to the fixtures' NOW.
@@ -495,18 +496,6 @@ def test_anonymous_callers_get_401(client, animal, records):
 
 # --- query counts ----------------------------------------------------------------------------------
 
-def _same_count_for_1_and_20(client, headers, count_queries, url, add_one):
-    client.get("/api/v1/auth/me", headers=headers)  # first use of a token records last_used_at
-    add_one(0)
-    with count_queries() as one:
-        assert client.get(url, headers=headers).json["meta"]["total"] == 1
-    for n in range(1, 20):
-        add_one(n)
-    with count_queries() as twenty:
-        assert client.get(url, headers=headers).json["meta"]["total"] == 20
-    assert one.count == twenty.count, (one, twenty)
-
-
 def _vets(animal):
     return [factories.UserFactory(role="vet", facilities=[animal.case.facility]) for _ in range(3)]
 
@@ -519,7 +508,7 @@ def test_exam_list_query_count(client, bearer, animal, count_queries):
     def add(n):
         record_exam(animal, user=vets[n % 3], findings=f"Exam {n}", examined_at=_now() - timedelta(minutes=n))
 
-    _same_count_for_1_and_20(client, bearer("viewer"), count_queries,
+    assert_same_count_for_1_and_20(client, bearer("viewer"), count_queries,
                              f"/api/v1/animals/{animal.id}/exams?per_page=200", add)
 
 
@@ -529,7 +518,7 @@ def test_problem_list_query_count(client, bearer, animal, count_queries):
     def add(n):
         add_problem(animal, user=None, diagnosis=f"Problem {n}", status="resolved" if n % 2 else "active")
 
-    _same_count_for_1_and_20(client, bearer("viewer"), count_queries,
+    assert_same_count_for_1_and_20(client, bearer("viewer"), count_queries,
                              f"/api/v1/animals/{animal.id}/problems?per_page=200", add)
 
 
@@ -543,7 +532,7 @@ def test_prescription_list_query_count(client, bearer, animal, count_queries):
         prescribe(animal, user=vets[n % 3], drug=f"Drug {n}", dose_mg_per_kg="0.5", route="PO", frequency="SID",
                   days=2)
 
-    _same_count_for_1_and_20(client, bearer("viewer"), count_queries,
+    assert_same_count_for_1_and_20(client, bearer("viewer"), count_queries,
                              f"/api/v1/animals/{animal.id}/prescriptions?per_page=200", add)
 
 
@@ -554,5 +543,5 @@ def test_lab_result_list_query_count(client, bearer, animal, count_queries):
         add_lab_result(animal, user=None, test=f"Test {n}", sampled_on=_now().date() - timedelta(days=n % 5),
                        interpretation="negative" if n % 2 else None)
 
-    _same_count_for_1_and_20(client, bearer("viewer"), count_queries,
+    assert_same_count_for_1_and_20(client, bearer("viewer"), count_queries,
                              f"/api/v1/animals/{animal.id}/lab-results?per_page=200", add)
