@@ -167,3 +167,10 @@ def test_clinical_staff_find_the_dashboard_in_the_menu(client, login, role):
     login(role)
     assert client.get("/vet").status_code == 200
     assert re.search(r'href="/vet">Vet<', client.get("/animals").get_data(as_text=True))
+
+
+@pytest.mark.parametrize(("role", "shown"), [("vet", True), ("coordinator", False)])
+def test_vets_reach_the_quarantine_tests_from_the_dashboard(client, login, role, shown):
+    login(role)
+    html = client.get("/vet").get_data(as_text=True)
+    assert ('href="/vet/quarantine-tests"' in html) is shown
