@@ -54,7 +54,10 @@ def record_outcome(animal: Animal, *, kind: str, count: int | None, occurred_at:
     now = now or utcnow()
     if kind not in set(OutcomeKind):
         raise IntakeError({"kind": [_("Choose how the animals left care.")]})
-    db.session.refresh(animal, with_for_update=True)
+    # Lock the row with a plain SELECT (the animal may have been read with outer-joined
+    # relations, which FOR UPDATE refuses), then read its current quantity.
+    db.session.execute(select(Animal.id).where(Animal.id == animal.id).with_for_update())
+    db.session.refresh(animal)
     if animal.status != AnimalStatus.IN_CARE:
         raise IntakeError({"animal": [_("%(animal)s has already left care.", animal=animal.accession_number)]})
     count = check_count(animal, count)
