@@ -102,6 +102,8 @@ class Config:
     # Every N hours ("q8h") counts from the first of them.
     DOSING_TIMES = {"SID": ["08:00"], "BID": ["08:00", "20:00"], "TID": ["08:00", "14:00", "20:00"],
                     "QID": ["06:00", "12:00", "18:00", "23:00"]}
+    # Usual stay in care before release, per taxon class, where a species gives none.
+    EXPECTED_STAY_DAYS = {"mammal": 180, "bird": 90, "reptile": 120, "amphibian": 60, "fish": 30}
     # A dose may be recorded this long before it is due, not earlier.
     DOSE_EARLY_MINUTES = 120
     # A prescription worked out from a weight older than this warns the vet.

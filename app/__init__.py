@@ -63,10 +63,11 @@ def register_blueprints(app: Flask) -> None:
     from app.care.views import bp as care_bp
     from app.core.views import bp as core_bp
     from app.reference.views import bp as reference_bp
+    from app.releases.views import bp as releases_bp
     from app.vet.receivers import connect_receivers as connect_vet_receivers
     from app.vet.views import bp as vet_bp
 
-    for blueprint in (core_bp, auth_bp, reference_bp, animals_bp, care_bp, vet_bp, admin_bp):
+    for blueprint in (core_bp, auth_bp, reference_bp, animals_bp, care_bp, vet_bp, releases_bp, admin_bp):
         app.register_blueprint(blueprint)
     connect_receivers()
     connect_vet_receivers()

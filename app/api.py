@@ -83,6 +83,7 @@ def _api_blueprints():
     from app.care.api import schedules_bp as care_schedules_bp
     from app.care.api import tasks_bp
     from app.reference.api import enclosures_bp, facilities_bp, species_bp
+    from app.releases.api import animal_release_bp, criteria_bp, plans_bp, sites_bp
     from app.vet.api import animal_records_bp as vet_records_bp
     from app.vet.api import prescriptions_bp, problems_bp
 
@@ -100,6 +101,10 @@ def _api_blueprints():
         (vet_records_bp, ""),  # /animals/<id>/exams, problems, prescriptions, lab-results, quarantine-clearance
         (problems_bp, "/problems"),
         (prescriptions_bp, "/prescriptions"),
+        (criteria_bp, "/release-criteria"),
+        (sites_bp, "/release-sites"),
+        (plans_bp, "/release-plans"),
+        (animal_release_bp, ""),  # /animals/<id>/readiness, assessments, outcomes, observations, transfers
     ]
 
 

@@ -113,6 +113,17 @@ def seed_quarantine_tests_command():
     click.echo(f"Quarantine tests: {added} added.")
 
 
+@seed_cli.command("release-criteria")
+def seed_release_criteria_command():
+    """Add the default release checklists for mammals, birds and reptiles (idempotent)."""
+    from app.releases.seed import seed_release_criteria
+
+    with acting_as("cli"):
+        added = seed_release_criteria()
+        db.session.commit()
+    click.echo(f"Release criteria: {added} added.")
+
+
 @seed_cli.command("demo")
 def seed_demo_command():
     """A demo facility, enclosures and users (idempotent: does nothing the second time)."""

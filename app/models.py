@@ -16,11 +16,21 @@ from app.care.models import CareLog, CareSchedule, CareTask, CareTemplate, Weigh
 from app.common.audit import AuditEvent
 from app.common.idempotency import IdempotencyKey
 from app.reference.models import Enclosure, Species
+from app.releases.models import (
+    Assessment,
+    Observation,
+    PlannedAnimal,
+    ReleaseCriterion,
+    ReleasePlan,
+    ReleaseSite,
+    Transfer,
+)
 from app.vet.models import EuthanasiaAuthorisation, Exam, LabResult, Prescription, Problem, QuarantineTest
 
 __all__ = [
     "Animal",
     "ApiToken",
+    "Assessment",
     "Attachment",
     "AuditEvent",
     "CareLog",
@@ -39,12 +49,18 @@ __all__ = [
     "Identifier",
     "LabResult",
     "LoginSession",
+    "Observation",
     "Outcome",
+    "PlannedAnimal",
     "Prescription",
     "Problem",
     "QuarantineTest",
+    "ReleaseCriterion",
+    "ReleasePlan",
+    "ReleaseSite",
     "Sequence",
     "Species",
+    "Transfer",
     "User",
     "Weight",
     "user_facilities",

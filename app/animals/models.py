@@ -313,6 +313,9 @@ class Outcome(Base):
     authorised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # the vet
     hold_override_reason: Mapped[str] = mapped_column(Text, default="")
     hold_override_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    institution: Mapped[str] = mapped_column(String(200), default="")  # transferred out
+    country: Mapped[str] = mapped_column(String(100), default="")
+    permit_numbers: Mapped[str] = mapped_column(String(300), default="")  # CITES and national permits
     notes: Mapped[str] = mapped_column(Text, default="")
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -20,7 +20,7 @@ from app.extensions import db
 
 # Details a caller may store with an outcome.
 DETAIL_FIELDS = ("cause", "necropsy_findings", "reason", "authorised_by_id", "hold_override_reason",
-                 "hold_override_by_id", "notes")
+                 "hold_override_by_id", "institution", "country", "permit_numbers", "notes")
 
 
 def check_count(animal: Animal, count) -> int:

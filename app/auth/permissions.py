@@ -49,6 +49,14 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "vet.quarantine_tests": VETS,  # the tests each species or class needs before clearance
     "euthanasia.authorise": COORDINATION,  # override an evidence hold for one euthanasia
     "quarantine.override": COORDINATION,  # move an animal out of quarantine before a vet cleared it
+    "release.view": ALL_ROLES,  # readiness, plans, sites (coordinates only with restricted_fields.view)
+    "release.criteria": COORDINATION,  # the release checklists
+    "release.assess": STAFF,  # pass or fail on a manual criterion
+    "release.site": COORDINATION,
+    "release.plan": COORDINATION,  # plan, approve, complete, cancel; releasability decisions
+    "release.signoff": VETS,
+    "release.observe": STAFF,  # post-release observations
+    "transfer.record": COORDINATION,  # transfers within and out of the network, escapes
 }
 
 

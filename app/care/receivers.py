@@ -1,8 +1,9 @@
 """Care listens to animals: new animals get their species' schedules, split-off lots their lot's,
-and a record that left care has its open tasks cancelled."""
+a record that left care has its open tasks cancelled,
+and one transferred takes its schedules and open tasks to its new facility."""
 
 from app.animals.models import AnimalStatus
-from app.animals.signals import animal_outcome, animal_split, animals_admitted
+from app.animals.signals import animal_outcome, animal_split, animal_transferred, animals_admitted
 from app.care import services
 
 
@@ -19,8 +20,13 @@ def _outcome(_sender, *, animal, outcome, **_):
         services.cancel_open_tasks(animal.id)
 
 
+def _transferred(_sender, *, animal, **_):
+    services.follow_transfer(animal.id, animal.facility_id)
+
+
 def connect_receivers() -> None:
     """Connect once per process (blinker ignores a receiver connected twice)."""
     animals_admitted.connect(_admitted)
     animal_split.connect(_split)
     animal_outcome.connect(_outcome)
+    animal_transferred.connect(_transferred)

@@ -266,6 +266,17 @@ def cancel_open_tasks(animal_id: int) -> int:
     return result.rowcount or 0
 
 
+def follow_transfer(animal_id: int, facility_id: int) -> None:
+    """An animal moved to another facility: its schedules and open tasks go with it (two UPDATEs).
+
+    Due times stay as they were made; the window made from then on is in the new facility's zone.
+    """
+    db.session.execute(update(CareSchedule).where(CareSchedule.animal_id == animal_id)
+                       .values(facility_id=facility_id).execution_options(synchronize_session=False))
+    db.session.execute(update(CareTask).where(CareTask.animal_id == animal_id, CareTask.status == TaskStatus.OPEN)
+                       .values(facility_id=facility_id).execution_options(synchronize_session=False))
+
+
 # --- templates applied at intake and splits ----------------------------------------------
 
 def apply_templates(animals: list[Animal], *, user: User | None, now: datetime | None = None) -> list[CareSchedule]:

@@ -99,6 +99,9 @@ class Species(TimestampMixin, VersionedMixin, Base):
     cites_appendix: Mapped[str] = mapped_column(String(4), default=CitesAppendix.NONE)
     kh_category: Mapped[str] = mapped_column(String(20), default=KhCategory.NOT_LISTED)
     quarantine_days: Mapped[int] = mapped_column(default=30)
+    # How long an animal of this species usually stays before release; None: its class's
+    # default (EXPECTED_STAY_DAYS). Longer in care without an assessment is "stalled".
+    expected_stay_days: Mapped[int | None]
     zoonosis_note: Mapped[str] = mapped_column(Text, default="")
 
     def __str__(self) -> str:

@@ -1,0 +1,1 @@
+"""Releases: readiness criteria and assessments, release sites and plans, monitoring, transfers."""
