@@ -18,9 +18,25 @@ _AUTO = [
     {"key": AutoKey.NO_EVIDENCE_HOLD},
 ]
 DEFAULTS = {
-    "mammal": [*_AUTO, {"key": AutoKey.MIN_WEIGHT, "min_bcs": 5}, {"key": "forages_natural_food", "label": "Finds and eats natural food", "expires_days": 30}, {"key": "avoids_humans", "label": "Avoids people (flees or hides)", "expires_days": 30}, {"key": "climbs_well", "label": "Climbs and moves normally", "expires_days": 30}],
-    "bird": [*_AUTO, {"key": AutoKey.MIN_WEIGHT, "min_bcs": 5}, {"key": "flies_well", "label": "Sustained flight, lands with control", "expires_days": 30}, {"key": "forages_natural_food", "label": "Finds and eats natural food", "expires_days": 30}, {"key": "avoids_humans", "label": "Avoids people (flees or hides)", "expires_days": 30}],
-    "reptile": [*_AUTO, {"key": AutoKey.MIN_WEIGHT, "min_bcs": 4}, {"key": "feeds_unassisted", "label": "Feeds on its own", "expires_days": 30}],
+    "mammal": [
+        *_AUTO,
+        {"key": AutoKey.MIN_WEIGHT, "min_bcs": 5},
+        {"key": "forages_natural_food", "label": "Finds and eats natural food", "expires_days": 30},
+        {"key": "avoids_humans", "label": "Avoids people (flees or hides)", "expires_days": 30},
+        {"key": "climbs_well", "label": "Climbs and moves normally", "expires_days": 30},
+    ],
+    "bird": [
+        *_AUTO,
+        {"key": AutoKey.MIN_WEIGHT, "min_bcs": 5},
+        {"key": "flies_well", "label": "Sustained flight, lands with control", "expires_days": 30},
+        {"key": "forages_natural_food", "label": "Finds and eats natural food", "expires_days": 30},
+        {"key": "avoids_humans", "label": "Avoids people (flees or hides)", "expires_days": 30},
+    ],
+    "reptile": [
+        *_AUTO,
+        {"key": AutoKey.MIN_WEIGHT, "min_bcs": 4},
+        {"key": "feeds_unassisted", "label": "Feeds on its own", "expires_days": 30},
+    ],
 }
 
 
