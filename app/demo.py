@@ -1,4 +1,5 @@
-"""Demo data for `make run`: a facility, enclosures, species, one user per role, a seizure, its care and its vet."""
+"""Demo data for `make run`: a facility, enclosures, species, one user per role, a seizure, its care, its vet
+and release sites."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -15,6 +16,8 @@ from app.extensions import db
 from app.reference.models import Enclosure, Species
 from app.reference.seed import seed_species
 from app.reference.services import create_enclosure, create_facility
+from app.releases.seed import seed_release_criteria
+from app.releases.services import save_site
 from app.vet.prescriptions import prescribe
 from app.vet.seed import seed_quarantine_tests
 from app.vet.services import add_lab_result, add_problem, record_exam
@@ -89,6 +92,18 @@ def _seed_care(facility: Facility) -> None:
                         times=["09:00"], instructions="Scrub, rinse, fresh water and bedding.")
     generate_care_tasks(now)
     _seed_vet(animals[0], now)
+    _seed_releases()
+
+
+def _seed_releases() -> None:
+    """The default release checklists and two sites the demo's coordinators can plan for."""
+    seed_release_criteria()
+    save_site(None, {"name": "Phnom Kulen", "protected_area": "Phnom Kulen National Park", "province": "Siem Reap",
+                     "latitude": "13.580000", "longitude": "104.110000",
+                     "habitat": "Evergreen and semi-evergreen forest", "suitable_taxa": ["mammal", "bird", "reptile"]})
+    save_site(None, {"name": "Koh Kong wetlands", "protected_area": "Peam Krasaop Wildlife Sanctuary",
+                     "province": "Koh Kong", "habitat": "Mangrove and freshwater swamp",
+                     "suitable_taxa": ["reptile", "bird"]})
 
 
 def _seed_vet(macaque, now) -> None:
