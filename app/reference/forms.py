@@ -161,6 +161,8 @@ class SpeciesForm(FlaskForm):
     kh_category = RuleCheckedSelect(_l("Cambodian Forestry Law category"), choices=choices(KH_CATEGORY_LABELS),
                                     default=KhCategory.NOT_LISTED.value)
     quarantine_days = IntegerField(_l("Default quarantine (days)"), default=30, validators=[InputRequired()])
+    expected_stay_days = IntegerField(_l("Usual stay before release (days; empty: the class's)"),
+                                      validators=[Optional()])
     zoonosis_note = TextAreaField(_l("Zoonosis and biosafety note"), validators=[Length(max=2000)],
                                   render_kw={"rows": 3})
 

@@ -52,6 +52,8 @@ class SpeciesSchema(Schema):
     cites_appendix = fields.String(load_default=CitesAppendix.NONE.value, validate=_one_of(CitesAppendix))
     kh_category = fields.String(load_default=KhCategory.NOT_LISTED.value, validate=_one_of(KhCategory))
     quarantine_days = fields.Integer(strict=True, load_default=30, validate=validate.Range(min=0, max=365))
+    expected_stay_days = fields.Integer(strict=True, allow_none=True, load_default=None,
+                                        validate=validate.Range(min=1, max=3650))
     zoonosis_note = fields.String(load_default="", validate=validate.Length(max=2000))
     version = fields.Integer(dump_only=True)
 

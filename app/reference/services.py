@@ -116,6 +116,8 @@ def _check_species(values: dict, species: Species | None = None) -> None:
             errors["scientific_name"] = [_("This species is already in the catalogue.")]
     if values.get("quarantine_days") is not None and not 0 <= values["quarantine_days"] <= 365:
         errors["quarantine_days"] = [_("Between 0 and 365 days.")]
+    if values.get("expected_stay_days") is not None and not 1 <= values["expected_stay_days"] <= 3650:
+        errors["expected_stay_days"] = [_("Between 1 and 3650 days, or empty.")]
     if errors:
         raise ReferenceError(errors)
 

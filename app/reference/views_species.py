@@ -25,7 +25,7 @@ from app.reference.views import (
 MAX_QUERY = 100
 
 FIELDS = ("scientific_name", "common_name_en", "common_name_km", "taxon_class", "iucn_status", "cites_appendix",
-          "kh_category", "quarantine_days", "zoonosis_note")
+          "kh_category", "quarantine_days", "expected_stay_days", "zoonosis_note")
 
 
 def _form_page(form, species=None, conflict=False, status=200):

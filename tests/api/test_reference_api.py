@@ -60,6 +60,15 @@ def test_species_validation_errors_name_the_fields(client, bearer):
                                                       "quarantine_days"}
 
 
+def test_a_species_may_set_its_usual_stay_before_release(client, bearer):
+    body = {"scientific_name": "Cuora amboinensis", "common_name_en": "Amboina box turtle", "taxon_class": "reptile"}
+    created = client.post("/api/v1/species", json={**body, "expected_stay_days": 60}, headers=bearer("admin"))
+    assert created.status_code == 201 and created.json["expected_stay_days"] == 60
+    refused = client.post("/api/v1/species", json={**body, "scientific_name": "Cuora mouhotii",
+                                                   "expected_stay_days": 0}, headers=bearer("admin"))
+    assert refused.status_code == 422 and "expected_stay_days" in refused.json["error"]["fields"]
+
+
 def test_duplicate_species_is_422_with_field_message(client, bearer, catalogue):
     body = {"scientific_name": "Helarctos malayanus", "common_name_en": "Sun bear", "taxon_class": "mammal"}
     response = client.post("/api/v1/species", json=body, headers=bearer("admin"))
