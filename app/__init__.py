@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from config import Config, config_from_env
 
@@ -19,6 +20,8 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     )
     app.config.from_object(config_class)
     config_class.init_app(app)
+    # An id past the database's 64-bit integers is a 404, not an overflow (every <int:...> in a URL).
+    app.url_map.converters["int"] = BoundedIntConverter
 
     register_extensions(app)
     register_blueprints(app)
@@ -27,6 +30,13 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     register_template_helpers(app)
     register_cli(app)
     return app
+
+
+class BoundedIntConverter(IntegerConverter):
+    """<int:...> that matches only ids a BIGINT column can hold."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def register_extensions(app: Flask) -> None:

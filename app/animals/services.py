@@ -234,9 +234,9 @@ def update_animal(animal: Animal, values: dict) -> Animal:
     _choice(errors, "age_class", values.get("age_class"), AgeClass)
     _choice(errors, "intake_condition", values.get("intake_condition"), IntakeCondition)
     _choice(errors, "releasability", values.get("releasability"), Releasability)
-    if values.get("releasability") == Releasability.NON_RELEASABLE and not (
-        values.get("releasability_reason") or animal.releasability_reason
-    ):
+    if values.get("releasability") == Releasability.NON_RELEASABLE and not str(
+        values.get("releasability_reason", animal.releasability_reason) or ""
+    ).strip():
         errors["releasability_reason"] = [_("Say why the animal can never be released.")]
     if errors:
         raise IntakeError(errors)

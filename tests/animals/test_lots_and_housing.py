@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -143,3 +144,13 @@ def test_any_sequence_of_intakes_splits_and_moves_keeps_quantities_reconciled(ca
             assert last_move == animal.enclosure_id is not None
     finally:
         nested.rollback()
+
+
+def test_a_lifetime_resident_needs_a_reason_even_when_one_was_given_before(db, facility):
+    animal = factories.AnimalFactory(case=factories.CaseFactory(facility=facility), releasability="candidate",
+                                     releasability_reason="Was thought blind in one eye")
+    with pytest.raises(services.IntakeError) as refused:
+        services.update_animal(animal, {"releasability": "non_releasable", "releasability_reason": "   "})
+    assert "releasability_reason" in refused.value.fields
+    services.update_animal(animal, {"releasability": "non_releasable", "releasability_reason": "Imprinted on people"})
+    assert animal.releasability_reason == "Imprinted on people"

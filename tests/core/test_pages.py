@@ -140,3 +140,11 @@ def test_readme_lists_the_permission_table_as_the_code_has_it():
     for action, roles in PERMISSIONS.items():
         row = "| " + action + " | " + " | ".join("✓" if r in roles else "" for r in order) + " |"
         assert row in readme, f"README's permission table is out of date for {action}"
+
+
+def test_an_id_too_large_for_the_database_is_not_found(client, login):
+    login("vet")
+    huge = 2**63
+    assert client.get(f"/animals/{huge}").status_code == 404
+    assert client.get(f"/animals/{huge}/exams/new").status_code == 404
+    assert client.get(f"/api/v1/animals/{huge}").status_code in (401, 404)
