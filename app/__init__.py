@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from app.care.views import bp as care_bp
     from app.core.views import bp as core_bp
     from app.reference.views import bp as reference_bp
+    from app.releases.receivers import connect_receivers as connect_release_receivers
     from app.releases.views import bp as releases_bp
     from app.vet.receivers import connect_receivers as connect_vet_receivers
     from app.vet.views import bp as vet_bp
@@ -81,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     connect_receivers()
     connect_vet_receivers()
+    connect_release_receivers()
     init_api(app)
 
 

@@ -1,10 +1,11 @@
-"""Care listens to animals: new animals get their species' schedules, split-off lots their lot's,
+"""Care listens to animals: new animals get their species' schedules, split-off lots their lot's
+schedules and latest weight,
 a record that left care has its open tasks cancelled,
 and one transferred takes its schedules and open tasks to its new facility."""
 
 from app.animals.models import AnimalStatus
 from app.animals.signals import animal_outcome, animal_split, animal_transferred, animals_admitted
-from app.care import services
+from app.care import records, services
 
 
 def _admitted(_sender, *, animals, user, **_):
@@ -13,6 +14,7 @@ def _admitted(_sender, *, animals, user, **_):
 
 def _split(_sender, *, parent, child, user, **_):
     services.copy_schedules(parent, child, user=user)
+    records.copy_latest_weight(parent, child)
 
 
 def _outcome(_sender, *, animal, outcome, **_):

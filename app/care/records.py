@@ -273,3 +273,17 @@ def record_weight(animal: Animal, *, user: User | None, grams, bcs=None, measure
         db.session.flush()
         return weight, True
     return _stored_once(weight, lambda: _weight_by_client_id(client_id))
+
+
+def copy_latest_weight(lot: Animal, part: Animal) -> Weight | None:
+    """A lot's weight is its animals' average: a part split off it starts with the lot's latest weighing."""
+    latest = db.session.execute(
+        select(Weight).where(Weight.animal_id == lot.id).order_by(Weight.measured_at.desc(), Weight.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    if latest is None:
+        return None
+    copy = Weight(animal_id=part.id, measured_at=latest.measured_at, grams=latest.grams, bcs=latest.bcs,
+                  late_entry=latest.late_entry, recorded_at=latest.recorded_at, recorded_by_id=latest.recorded_by_id)
+    db.session.add(copy)
+    db.session.flush()
+    return copy

@@ -54,6 +54,8 @@ def transfer_within_network(animal: Animal, *, to_facility: Facility, user: User
         errors["count"] = [_("Between 1 and %(n)d animals.", n=animal.quantity)]
     if transferred_at.tzinfo is None or transferred_at > now:
         errors["transferred_at"] = [_("Give a time that is not in the future, with its time zone.")]
+    elif transferred_at < animal.admitted_at:
+        errors["transferred_at"] = [_("This is before the animal was admitted.")]
     if errors:
         raise ReleaseError(errors)
     if count is not None and count < animal.quantity:
