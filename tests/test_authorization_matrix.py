@@ -9,6 +9,7 @@ by a vet of another facility, who must get 404.
 
 import io
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,6 +19,8 @@ from app.animals.attachments import add_attachment
 from app.care import services as care_services
 from app.care.models import CareTask, Weight
 from app.common.db import utcnow
+from app.releases.plans import create_plan
+from app.releases.services import save_criterion, save_site
 from app.vet import services as vet_services
 from app.vet.deaths import record_death
 from app.vet.prescriptions import prescribe
@@ -215,13 +218,71 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "api_vet_records.create_lab_result"): VETS,
     ("POST", "api_vet_records.record_lab_result"): VETS,
     ("POST", "api_vet_records.clear_quarantine"): VETS,
-    ("POST", "api_vet_records.create_outcome"): VETS,
     ("POST", "api_vet_records.authorise_euthanasia"): COORDINATION,
+    ("GET", "releases.board"): SIGNED_IN,
+    ("GET", "releases.plans"): SIGNED_IN,
+    ("GET", "releases.plan_detail"): SIGNED_IN,
+    ("GET", "releases.new_plan"): COORDINATION,
+    ("POST", "releases.new_plan"): COORDINATION,
+    ("GET", "releases.edit_plan"): COORDINATION,
+    ("POST", "releases.edit_plan"): COORDINATION,
+    ("GET", "releases.signoff_plan"): VETS,
+    ("POST", "releases.signoff_plan"): VETS,
+    ("GET", "releases.approve_plan"): COORDINATION,
+    ("POST", "releases.approve_plan"): COORDINATION,
+    ("GET", "releases.complete_plan"): COORDINATION,
+    ("POST", "releases.complete_plan"): COORDINATION,
+    ("GET", "releases.cancel_plan"): COORDINATION,
+    ("POST", "releases.cancel_plan"): COORDINATION,
+    ("GET", "releases.transfer_animal"): COORDINATION,
+    ("POST", "releases.transfer_animal"): COORDINATION,
+    ("GET", "releases.transfer_out"): COORDINATION,
+    ("POST", "releases.transfer_out"): COORDINATION,
+    ("GET", "releases.record_escape"): COORDINATION,
+    ("POST", "releases.record_escape"): COORDINATION,
+    ("GET", "releases.new_observation"): STAFF,
+    ("POST", "releases.new_observation"): STAFF,
+    ("GET", "releases.criteria"): SIGNED_IN,
+    ("POST", "releases.criteria"): COORDINATION,
+    ("GET", "releases.edit_criterion"): COORDINATION,
+    ("POST", "releases.edit_criterion"): COORDINATION,
+    ("GET", "releases.sites"): SIGNED_IN,
+    ("GET", "releases.new_site"): COORDINATION,
+    ("POST", "releases.new_site"): COORDINATION,
+    ("GET", "releases.edit_site"): COORDINATION,
+    ("POST", "releases.edit_site"): COORDINATION,
+    ("GET", "releases.new_assessment"): STAFF,
+    ("POST", "releases.new_assessment"): STAFF,
+    ("GET", "releases.releasability"): COORDINATION,
+    ("POST", "releases.releasability"): COORDINATION,
+    ("GET", "api_release_criteria.list_criteria"): SIGNED_IN,
+    ("POST", "api_release_criteria.create_criterion"): COORDINATION,
+    ("GET", "api_release_criteria.get_criterion"): SIGNED_IN,
+    ("PATCH", "api_release_criteria.patch_criterion"): COORDINATION,
+    ("GET", "api_animal_release.get_readiness"): SIGNED_IN,
+    ("GET", "api_animal_release.list_assessments"): SIGNED_IN,
+    ("POST", "api_animal_release.create_assessment"): STAFF,
+    ("GET", "api_release_sites.list_sites"): SIGNED_IN,
+    ("POST", "api_release_sites.create_site"): COORDINATION,
+    ("GET", "api_release_sites.get_site"): SIGNED_IN,
+    ("PATCH", "api_release_sites.patch_site"): COORDINATION,
+    ("GET", "api_release_plans.list_plans"): SIGNED_IN,
+    ("POST", "api_release_plans.create_plan"): COORDINATION,
+    ("GET", "api_release_plans.get_plan"): SIGNED_IN,
+    ("PATCH", "api_release_plans.patch_plan"): COORDINATION,
+    ("POST", "api_release_plans.signoff_plan"): VETS,
+    ("POST", "api_release_plans.approve_plan"): COORDINATION,
+    ("POST", "api_release_plans.complete_plan"): COORDINATION,
+    ("POST", "api_release_plans.cancel_plan"): COORDINATION,
+    ("POST", "api_animal_release.create_outcome"): VETS,  # kind=died; transfers and escapes: COORDINATION
+    ("POST", "api_animal_release.create_transfer"): COORDINATION,
+    ("GET", "api_animal_release.list_observations"): SIGNED_IN,
+    ("POST", "api_animal_release.create_observation"): STAFF,
 }
 
 # Routes whose records belong to a facility: another facility's vet gets 404.
 SCOPED_ARGS = {"enclosure_id", "facility_id", "case_id", "animal_id", "attachment_id", "schedule_id", "task_id",
-               "problem_id", "prescription_id", "lab_id", "outcome_id"}
+               "problem_id", "prescription_id", "lab_id", "outcome_id", "plan_id"}
 
 # Valid bodies for API writes, so that the record lookup (404) is reached, not validation (422).
 BODIES = {
@@ -241,8 +302,25 @@ BODIES = {
     ("POST", "api_prescriptions.stop_prescription"): lambda w: {"reason": "matrix"},
     ("POST", "api_vet_records.create_lab_result"): lambda w: {"test": "matrix", "sampled_on": w["today"]},
     ("POST", "api_vet_records.record_lab_result"): lambda w: {"interpretation": "negative"},
-    ("POST", "api_vet_records.create_outcome"): lambda w: {"kind": "died", "count": 1, "occurred_at": w["now"]},
     ("POST", "api_vet_records.authorise_euthanasia"): lambda w: {"reason": "matrix"},
+    ("POST", "api_release_criteria.create_criterion"): lambda w: {"taxon_class": "bird", "key": "matrix_skill",
+                                                                   "kind": "manual", "label": "Matrix"},
+    ("PATCH", "api_release_criteria.patch_criterion"): lambda w: {"version": 1},
+    ("POST", "api_animal_release.create_assessment"): lambda w: {"criterion": "avoids_humans", "result": "pass"},
+    ("POST", "api_release_sites.create_site"): lambda w: {"name": "Matrix site 2"},
+    ("PATCH", "api_release_sites.patch_site"): lambda w: {"version": 1},
+    ("POST", "api_release_plans.create_plan"): lambda w: {
+        "site_id": w["site_id"], "planned_on": w["later"],
+        "animals": [{"animal_id": w["animal_id"], "quantity": 1, "override_reason": "matrix"}]},
+    ("PATCH", "api_release_plans.patch_plan"): lambda w: {
+        "version": 1, "animals": [{"animal_id": w["animal_id"], "quantity": 1, "override_reason": "matrix"}]},
+    ("POST", "api_release_plans.signoff_plan"): lambda w: {"notes": "matrix"},
+    ("POST", "api_release_plans.approve_plan"): lambda w: {"permit_reference": "MATRIX-1", "override_reason": "matrix"},
+    ("POST", "api_release_plans.complete_plan"): lambda w: {"override_reason": "matrix"},
+    ("POST", "api_release_plans.cancel_plan"): lambda w: {"reason": "matrix"},
+    ("POST", "api_animal_release.create_outcome"): lambda w: {"kind": "died", "count": 1, "occurred_at": w["now"]},
+    ("POST", "api_animal_release.create_transfer"): lambda w: {"to_facility_id": w["other_facility_id"], "count": 1},
+    ("POST", "api_animal_release.create_observation"): lambda w: {"kind": "sighting", "observed_at": w["now"]},
 }
 
 
@@ -289,13 +367,21 @@ def world(db, facility, other_facility):
     dead = factories.AnimalFactory(case=case, enclosure_id=enclosure.id, intake_quantity=3)
     outcome = record_death(dead, user=None, count=1, occurred_at=utcnow(), cause="Matrix")
     quarantine_test = add_quarantine_test(test="Matrix test", taxon_class="bird")
+    site = save_site(None, {"name": "Matrix site", "latitude": "12.5", "longitude": "104.9"})
+    criterion = save_criterion(None, {"taxon_class": "mammal", "key": "avoids_humans", "kind": "manual",
+                                      "label": "Avoids people", "expires_days": 30})
+    # Two days ahead: never "in the past" at the facility, whatever the hour in UTC.
+    plan = create_plan(site=site, planned_on=utcnow().date() + timedelta(days=2), user=None,
+                       animals=[{"animal_id": animal.id, "count": 1, "override_reason": "matrix"}])
     return {
         "enclosure_id": enclosure.id, "other_enclosure_id": other_enclosure.id, "facility_id": facility.id,
         "species_id": animal.species_id, "case_id": case.id, "animal_id": animal.id, "user_id": target.id,
         "token_id": token.id, "attachment_id": attachment.id, "filename": "css/app.css",
         "schedule_id": schedule.id, "template_id": template.id, "task_id": task.id,
         "problem_id": problem.id, "prescription_id": prescription.id, "lab_id": lab.id, "outcome_id": outcome.id,
-        "test_id": quarantine_test.id, "now": utcnow().isoformat(), "today": utcnow().date().isoformat(),
+        "test_id": quarantine_test.id, "site_id": site.id, "criterion_id": criterion.id, "plan_id": plan.id,
+        "other_facility_id": other_facility.id, "now": utcnow().isoformat(), "today": utcnow().date().isoformat(),
+        "later": (utcnow().date() + timedelta(days=2)).isoformat(),
     }
 
 

@@ -1,9 +1,530 @@
-"""The release and outcomes JSON API (API.md, Release and outcomes)."""
+"""The release and outcomes JSON API (API.md, Release and outcomes).
 
-from app.api import api_blueprint
+Reads need "release.view" (everyone). Checklists are the coordinators' ("release.criteria"),
+so are sites ("release.site") and plans ("release.plan"); a vet signs a plan off
+("release.signoff"); staff assess manual criteria and record post-release observations.
+An animal's outcomes are recorded by who may record that kind: deaths and euthanasia by
+vets, transfers out of the network and escapes by coordinators; releases only by
+completing a plan. An evidence hold refuses with 409 naming the case; other refusals
+are 422 with field messages. Plans and animals at another facility are 404.
+"""
+
+from contextlib import contextmanager
+
+from flask import jsonify
+from flask_login import current_user
+from flask_smorest import abort
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.animals.models import Animal, Case, OutcomeKind
+from app.animals.queries import get_animal_columns
+from app.api import PageArgs, api_blueprint, check_version, list_schema, refused_as_422
+from app.auth.models import Facility
+from app.auth.permissions import can, deny, facility_clause, require
+from app.common.db import utcnow
+from app.common.errors import RuleError
+from app.common.idempotency import idempotent
+from app.common.pagination import paginate
+from app.extensions import db
+from app.releases import monitoring, plans, services, transfers
+from app.releases.models import (
+    Assessment,
+    Observation,
+    PlannedAnimal,
+    PlanStatus,
+    ReleaseCriterion,
+    ReleasePlan,
+    ReleaseSite,
+)
+from app.releases.readiness import readiness
+from app.releases.schemas import (
+    ApproveSchema,
+    AssessmentSchema,
+    CancelSchema,
+    CompleteSchema,
+    CriterionPatchSchema,
+    CriterionQuerySchema,
+    CriterionSchema,
+    ObservationSchema,
+    OutcomeSchema,
+    PlanAnimalsPatchSchema,
+    PlanCreateSchema,
+    PlanQuerySchema,
+    PlanSchema,
+    ReadinessSchema,
+    SignoffSchema,
+    SitePatchSchema,
+    SiteQuerySchema,
+    SiteSchema,
+    TransferSchema,
+)
+from app.releases.services import HoldError
+from app.vet import deaths
 
 criteria_bp = api_blueprint("release_criteria", __name__, "Release checklists of species and taxon classes.")
 sites_bp = api_blueprint("release_sites", __name__, "Release sites.")
 plans_bp = api_blueprint("release_plans", __name__, "Release plans.")
 animal_release_bp = api_blueprint("animal_release", __name__, "An animal's readiness, assessments, outcomes, "
                                                                 "observations and transfers.")
+
+_HOLD_409 = "An animal is under an evidence hold (error.case names the case); nothing overrides it."
+
+
+def _committed(body: dict, status: int = 201):
+    """Commit and answer with a body dumped before the commit (which expires the records)."""
+    db.session.commit()
+    return jsonify(body), status
+
+
+def _held_case(animal_ids) -> dict | None:
+    """The first case under an evidence hold among the animals' cases, as {id, reference}."""
+    ids = [i for i in animal_ids if isinstance(i, int)]
+    if not ids:
+        return None
+    row = db.session.execute(
+        select(Case.id, Case.reference).join(Animal, Animal.case_id == Case.id)
+        .where(Animal.id.in_(ids), Case.evidence_hold.is_(True)).order_by(Case.reference).limit(1)
+    ).first()
+    return {"id": row.id, "reference": row.reference} if row else None
+
+
+@contextmanager
+def _refused(animal_ids=()):
+    """A service's refusal: an evidence hold → 409 naming the case; any other rule → 422. Nothing is stored."""
+    with refused_as_422():
+        try:
+            yield
+        except HoldError as error:
+            db.session.rollback()
+            messages = " ".join(str(m) for messages in error.fields.values() for m in messages)
+            extra = {"case": case} if (case := _held_case(animal_ids)) else {}
+            abort(409, message=messages or "Under an evidence hold.", errors={"json": error.api_fields()}, **extra)
+        except RuleError:
+            db.session.rollback()  # a plan's completion may have written some outcomes before it was refused
+            raise
+
+
+def _invalid(field: str, message: str):
+    abort(422, message="The request has invalid fields.", errors={"json": {field: [message]}})
+
+
+# --- criteria -------------------------------------------------------------------------------
+
+@criteria_bp.get("")
+@require("release.view")
+@criteria_bp.arguments(CriterionQuerySchema, location="query")
+@criteria_bp.arguments(PageArgs, location="query")
+@criteria_bp.response(200, list_schema(CriterionSchema))
+def list_criteria(filters, args):
+    """Checklist items: classes' first, then species', by kind and key; ?species_id=&taxon_class=&kind=&active=."""
+    stmt = (select(ReleaseCriterion)
+            .order_by(ReleaseCriterion.taxon_class.nulls_last(), ReleaseCriterion.species_id, ReleaseCriterion.kind,
+                      ReleaseCriterion.key, ReleaseCriterion.id))
+    for column, name in ((ReleaseCriterion.species_id, "species_id"), (ReleaseCriterion.taxon_class, "taxon_class"),
+                         (ReleaseCriterion.kind, "kind"), (ReleaseCriterion.is_active, "active")):
+        if name in filters:
+            stmt = stmt.where(column == filters[name])
+    return paginate(stmt, args["page"], args["per_page"]).envelope()
+
+
+@criteria_bp.post("")
+@require("release.criteria")
+@idempotent
+@criteria_bp.arguments(CriterionSchema)
+@criteria_bp.response(201, CriterionSchema)
+def create_criterion(args):
+    """Add a checklist item of a species (species_id) or a taxon class (taxon_class)."""
+    with _refused():
+        criterion = services.save_criterion(None, args)
+    return _committed(CriterionSchema().dump(criterion))
+
+
+@criteria_bp.get("/<int:criterion_id>")
+@require("release.view")
+@criteria_bp.response(200, CriterionSchema)
+def get_criterion(criterion_id):
+    return db.get_or_404(ReleaseCriterion, criterion_id)
+
+
+@criteria_bp.patch("/<int:criterion_id>")
+@require("release.criteria")
+@criteria_bp.arguments(CriterionPatchSchema)
+@criteria_bp.response(200, CriterionSchema)
+@criteria_bp.alt_response(409, description="The criterion changed since it was read (error.current holds it).")
+def patch_criterion(args, criterion_id):
+    """Change a checklist item with the version read; is_active=false retires it."""
+    criterion = db.get_or_404(ReleaseCriterion, criterion_id)
+    check_version(criterion, args.pop("version"), CriterionSchema())
+    with _refused():
+        services.save_criterion(criterion, args)
+    return _committed(CriterionSchema().dump(criterion), 200)
+
+
+# --- readiness and assessments ---------------------------------------------------------------
+
+@animal_release_bp.get("/animals/<int:animal_id>/readiness")
+@require("release.view")
+@animal_release_bp.response(200, ReadinessSchema)
+def get_readiness(animal_id):
+    """The animal's release checklist now: each criterion met or not, and why not."""
+    animal = get_animal_columns(animal_id)
+    state = readiness(animal, utcnow())
+    unmet = {u.key for u in state.unmet}
+    return {"animal_id": animal.id, "ready": state.ready, "releasability": state.releasability,
+            "unmet": [{"key": u.key, "reason": str(u.reason)} for u in state.unmet],
+            "criteria": [{"key": c.key, "kind": c.kind, "label": c.label, "met": c.key not in unmet}
+                         for c in state.criteria]}
+
+
+@animal_release_bp.get("/animals/<int:animal_id>/assessments")
+@require("release.view")
+@animal_release_bp.arguments(PageArgs, location="query")
+@animal_release_bp.response(200, list_schema(AssessmentSchema))
+def list_assessments(args, animal_id):
+    """The animal's assessments, newest first."""
+    animal = get_animal_columns(animal_id)
+    stmt = (select(Assessment).where(Assessment.animal_id == animal.id)
+            .order_by(Assessment.assessed_at.desc(), Assessment.id.desc()))
+    return paginate(stmt, args["page"], args["per_page"]).envelope()
+
+
+@animal_release_bp.post("/animals/<int:animal_id>/assessments")
+@require("release.assess")
+@idempotent
+@animal_release_bp.arguments(AssessmentSchema)
+@animal_release_bp.response(201, AssessmentSchema)
+def create_assessment(args, animal_id):
+    """Pass or fail on one of the animal's manual criteria; valid for the criterion's expires_days."""
+    animal = get_animal_columns(animal_id)
+    with _refused():
+        assessment = services.record_assessment(animal, user=current_user, criterion=args["criterion_key"],
+                                                result=args["result"], assessed_at=args["assessed_at"],
+                                                notes=args["notes"])
+    return _committed(AssessmentSchema().dump(assessment))
+
+
+# --- sites ----------------------------------------------------------------------------------
+
+def _site_input(values: dict) -> dict:
+    """Roles that may not see coordinates may not write them either."""
+    if not can("restricted_fields.view"):
+        for name in ReleaseSite.RESTRICTED:
+            values.pop(name, None)
+    return values
+
+
+@sites_bp.get("")
+@require("release.view")
+@sites_bp.arguments(SiteQuerySchema, location="query")
+@sites_bp.arguments(PageArgs, location="query")
+@sites_bp.response(200, list_schema(SiteSchema))
+def list_sites(filters, args):
+    """Release sites by name; ?active=true|false. Coordinates only for roles that may see them."""
+    stmt = select(ReleaseSite).order_by(ReleaseSite.name, ReleaseSite.id)
+    if "active" in filters:
+        stmt = stmt.where(ReleaseSite.is_active.is_(filters["active"]))
+    return paginate(stmt, args["page"], args["per_page"]).envelope()
+
+
+@sites_bp.post("")
+@require("release.site")
+@idempotent
+@sites_bp.arguments(SiteSchema)
+@sites_bp.response(201, SiteSchema)
+def create_site(args):
+    """A release site (names are unique); give both coordinates or neither."""
+    with _refused():
+        site = services.save_site(None, _site_input(args))
+    return _committed(SiteSchema().dump(site))
+
+
+@sites_bp.get("/<int:site_id>")
+@require("release.view")
+@sites_bp.response(200, SiteSchema)
+def get_site(site_id):
+    return db.get_or_404(ReleaseSite, site_id)
+
+
+@sites_bp.patch("/<int:site_id>")
+@require("release.site")
+@sites_bp.arguments(SitePatchSchema)
+@sites_bp.response(200, SiteSchema)
+@sites_bp.alt_response(409, description="The site changed since it was read (error.current holds it).")
+def patch_site(args, site_id):
+    """Change a site with the version read; is_active=false retires it."""
+    site = db.get_or_404(ReleaseSite, site_id)
+    check_version(site, args.pop("version"), SiteSchema())
+    with _refused():
+        services.save_site(site, _site_input(args))
+    return _committed(SiteSchema().dump(site), 200)
+
+
+# --- plans ----------------------------------------------------------------------------------
+
+def _plans_stmt():
+    """Plans at the user's facilities with their site and animals (two more SELECTs whatever the number)."""
+    return (select(ReleasePlan)
+            .options(joinedload(ReleasePlan.site),
+                     selectinload(ReleasePlan.animals).joinedload(PlannedAnimal.animal))
+            .where(facility_clause(ReleasePlan.facility_id)))
+
+
+def _with_survival(plans_: list[ReleasePlan]) -> list[ReleasePlan]:
+    """Completed plans get their survival summary (two queries for any number of plans)."""
+    completed = [p for p in plans_ if p.status == PlanStatus.COMPLETED]
+    summaries = monitoring.survival_summaries(completed)
+    for plan in plans_:
+        plan.survival = summaries.get(plan.id)
+    return plans_
+
+
+def _get_plan(plan_id: int, *, reread: bool = False) -> ReleasePlan:
+    """A plan the user may see with its site and animals, or 404; reread after a change to dump it."""
+    stmt = _plans_stmt().where(ReleasePlan.id == plan_id)
+    if reread:
+        db.session.flush()
+        stmt = stmt.execution_options(populate_existing=True)
+    plan = db.session.execute(stmt).unique().scalar_one_or_none()
+    if plan is None:
+        abort(404)
+    return plan
+
+
+def _plan_body(plan_id: int) -> dict:
+    return PlanSchema().dump(_with_survival([_get_plan(plan_id, reread=True)])[0])
+
+
+def _plan_rows(animals: list[dict]) -> list[dict]:
+    """The rows asked for, in the services' shape; animals the user may not see do not exist."""
+    ids = [row["animal_id"] for row in animals]
+    visible = set(db.session.execute(
+        select(Animal.id).where(Animal.id.in_(ids), facility_clause(Animal.facility_id))).scalars())
+    missing = [f"Animal {i} does not exist." for i in ids if i not in visible]
+    if missing:
+        abort(422, message="The request has invalid fields.", errors={"json": {"animals": missing}})
+    rows = []
+    for row in animals:
+        quantity, count = row.get("quantity"), row.get("count")
+        if quantity is not None and count is not None and quantity != count:
+            _invalid("animals", f"Animal {row['animal_id']}: give quantity or count, not two numbers.")
+        out = {"animal_id": row["animal_id"], "override_reason": row.get("override_reason", "")}
+        if (count if count is not None else quantity) is not None:
+            out["count"] = count if count is not None else quantity
+        rows.append(out)
+    return rows
+
+
+@plans_bp.get("")
+@require("release.view")
+@plans_bp.arguments(PlanQuerySchema, location="query")
+@plans_bp.arguments(PageArgs, location="query")
+@plans_bp.response(200, list_schema(PlanSchema))
+def list_plans(filters, args):
+    """Plans at your facilities, latest planned day first; ?status=&facility_id=&site_id=."""
+    stmt = _plans_stmt().order_by(ReleasePlan.planned_on.desc(), ReleasePlan.id.desc())
+    for column, name in ((ReleasePlan.status, "status"), (ReleasePlan.facility_id, "facility_id"),
+                         (ReleasePlan.site_id, "site_id")):
+        if name in filters:
+            stmt = stmt.where(column == filters[name])
+    page = paginate(stmt, args["page"], args["per_page"])
+    _with_survival(page.items)
+    return page.envelope()
+
+
+@plans_bp.post("")
+@require("release.plan")
+@idempotent
+@plans_bp.arguments(PlanCreateSchema)
+@plans_bp.response(201, PlanSchema)
+@plans_bp.alt_response(409, description=_HOLD_409)
+def create_plan(args):
+    """A draft plan of animals of one facility; an animal not ready needs its override_reason."""
+    site = db.session.get(ReleaseSite, args["site_id"])
+    if site is None:
+        _invalid("site_id", "No such site.")
+    rows = _plan_rows(args["animals"])
+    with _refused([row["animal_id"] for row in rows]):
+        plan = plans.create_plan(site=site, planned_on=args["planned_on"], animals=rows, user=current_user,
+                                 notes=args["notes"])
+    return _committed(_plan_body(plan.id))
+
+
+@plans_bp.get("/<int:plan_id>")
+@require("release.view")
+@plans_bp.response(200, PlanSchema)
+def get_plan(plan_id):
+    """A plan with its animals, sign-off, approval, completion and (completed) survival summary."""
+    return _with_survival([_get_plan(plan_id)])[0]
+
+
+@plans_bp.patch("/<int:plan_id>")
+@require("release.plan")
+@plans_bp.arguments(PlanAnimalsPatchSchema)
+@plans_bp.response(200, PlanSchema)
+@plans_bp.alt_response(409, description="The plan changed since it was read (error.current), or " + _HOLD_409)
+def patch_plan(args, plan_id):
+    """Replace a draft's animals with the version read; the vet's sign-off is undone."""
+    plan = _get_plan(plan_id)
+    check_version(plan, args["version"], PlanSchema())
+    rows = _plan_rows(args["animals"])
+    with _refused([row["animal_id"] for row in rows]):
+        plans.update_plan_animals(plan, rows, user=current_user)
+    if plan.version == args["version"]:
+        plan.updated_at = utcnow()  # only its animals changed: the plan's version moves with them all the same
+    return _committed(_plan_body(plan.id), 200)
+
+
+def _plan_action(plan_id: int, action, **kwargs):
+    plan = _get_plan(plan_id)
+    with _refused([pa.animal_id for pa in plan.animals]):
+        action(plan, user=current_user, **kwargs)
+    return _committed(_plan_body(plan.id), 200)
+
+
+@plans_bp.post("/<int:plan_id>/vet-signoff")
+@require("release.signoff")
+@idempotent
+@plans_bp.arguments(SignoffSchema)
+@plans_bp.response(200, PlanSchema)
+def signoff_plan(args, plan_id):
+    """A vet signs the draft off as fit to go (needed before approval)."""
+    return _plan_action(plan_id, plans.vet_signoff, notes=args["notes"])
+
+
+@plans_bp.post("/<int:plan_id>/approve")
+@require("release.plan")
+@idempotent
+@plans_bp.arguments(ApproveSchema)
+@plans_bp.response(200, PlanSchema)
+@plans_bp.alt_response(409, description=_HOLD_409)
+def approve_plan(args, plan_id):
+    """Approve a signed-off draft with the permit; unmet readiness criteria need override_reason."""
+    return _plan_action(plan_id, plans.approve_plan, permit_reference=args["permit_reference"],
+                        override_reason=args["override_reason"])
+
+
+@plans_bp.post("/<int:plan_id>/complete")
+@require("release.plan")
+@idempotent
+@plans_bp.arguments(CompleteSchema)
+@plans_bp.response(200, PlanSchema)
+@plans_bp.alt_response(409, description=_HOLD_409)
+def complete_plan(args, plan_id):
+    """The release happened: a released outcome for every planned animal, or none at all."""
+    return _plan_action(plan_id, plans.complete_plan, completed_on=args["completed_on"],
+                        override_reason=args["override_reason"])
+
+
+@plans_bp.post("/<int:plan_id>/cancel")
+@require("release.plan")
+@idempotent
+@plans_bp.arguments(CancelSchema)
+@plans_bp.response(200, PlanSchema)
+def cancel_plan(args, plan_id):
+    """Cancel a draft or approved plan (its animals are free for other plans)."""
+    return _plan_action(plan_id, plans.cancel_plan, reason=args["reason"])
+
+
+# --- outcomes -------------------------------------------------------------------------------
+
+# Who may record each way of leaving care; a release comes only from a completed plan.
+_OUTCOME_PERMISSIONS = {
+    OutcomeKind.DIED: "vet.write",
+    OutcomeKind.EUTHANIZED: "vet.write",
+    OutcomeKind.TRANSFERRED: "transfer.record",
+    OutcomeKind.ESCAPED: "transfer.record",
+}
+
+
+@animal_release_bp.post("/animals/<int:animal_id>/outcomes")
+@require("release.view")
+@idempotent
+@animal_release_bp.arguments(OutcomeSchema)
+@animal_release_bp.response(201, OutcomeSchema)
+@animal_release_bp.alt_response(403, description="A kind your role may not record.")
+@animal_release_bp.alt_response(409, description="A transfer out of an animal under an evidence hold.")
+def create_outcome(args, animal_id):
+    """Animals leaving care; the count leaves the record (at 0 it has left care).
+
+    died | euthanized (vets; a euthanasia needs a reason, and under an evidence hold a
+    coordinator's authorisation first); transferred out of the network (institution,
+    country and permit_numbers; not under an evidence hold) | escaped (coordinators).
+    """
+    kind = args.pop("kind")
+    permission = _OUTCOME_PERMISSIONS.get(kind)
+    if permission is None:
+        if not any(can(p) for p in set(_OUTCOME_PERMISSIONS.values())):
+            deny("release.plan")
+    elif not can(permission):
+        deny(permission)
+    animal = get_animal_columns(animal_id)
+    if permission is None:
+        _invalid("kind", "Releases are recorded by completing a release plan.")
+    common = {"user": current_user, "occurred_at": args["occurred_at"], "count": args["count"],
+              "notes": args["notes"]}
+    with _refused([animal.id]):
+        if kind == OutcomeKind.DIED:
+            outcome = deaths.record_death(animal, cause=args["cause"], necropsy_findings=args["necropsy_findings"],
+                                          **common)
+        elif kind == OutcomeKind.EUTHANIZED:
+            outcome = deaths.record_euthanasia(animal, reason=args["reason"], cause=args["cause"],
+                                               necropsy_findings=args["necropsy_findings"], **common)
+        elif kind == OutcomeKind.TRANSFERRED:
+            outcome = transfers.transfer_out(animal, institution=args["institution"], country=args["country"],
+                                             permit_numbers=args["permit_numbers"], **common)
+        else:
+            outcome = transfers.record_escape(animal, **common)
+    return _committed(OutcomeSchema().dump(outcome))
+
+
+# --- transfers within the network -----------------------------------------------------------
+
+@animal_release_bp.post("/animals/<int:animal_id>/transfers")
+@require("transfer.record")
+@idempotent
+@animal_release_bp.arguments(TransferSchema)
+@animal_release_bp.response(201, TransferSchema)
+@animal_release_bp.alt_response(409, description=_HOLD_409)
+def create_transfer(args, animal_id):
+    """Move the record (or `count` of a lot, split off into a new record) to another facility, with its custody."""
+    animal = get_animal_columns(animal_id)
+    to_facility = db.session.get(Facility, args.pop("to_facility_id"))
+    if to_facility is None:
+        _invalid("to_facility_id", "No such facility.")
+    with _refused([animal.id]):
+        transfer = transfers.transfer_within_network(animal, to_facility=to_facility, user=current_user, **args)
+    moved = db.session.get(Animal, transfer.animal_id)
+    body = TransferSchema().dump(transfer)
+    body.update(source_animal_id=animal_id, quantity=moved.quantity)
+    return _committed(body)
+
+
+# --- post-release observations --------------------------------------------------------------
+
+@animal_release_bp.get("/animals/<int:animal_id>/observations")
+@require("release.view")
+@animal_release_bp.arguments(PageArgs, location="query")
+@animal_release_bp.response(200, list_schema(ObservationSchema))
+def list_observations(args, animal_id):
+    """Observations of the animal since its release, newest first. Coordinates only for roles that may see them."""
+    animal = get_animal_columns(animal_id)
+    stmt = (select(Observation).where(Observation.animal_id == animal.id)
+            .order_by(Observation.observed_at.desc(), Observation.id.desc()))
+    return paginate(stmt, args["page"], args["per_page"]).envelope()
+
+
+@animal_release_bp.post("/animals/<int:animal_id>/observations")
+@require("release.observe")
+@idempotent
+@animal_release_bp.arguments(ObservationSchema)
+@animal_release_bp.response(201, ObservationSchema)
+def create_observation(args, animal_id):
+    """A sighting, telemetry fix, animal found dead or recaptured after its release (422 before).
+
+    Anyone recording may give the coordinates; only roles that may see them get them back.
+    """
+    animal = get_animal_columns(animal_id)
+    with _refused():
+        observation = monitoring.record_observation(animal, user=current_user, **args)
+    return _committed(ObservationSchema().dump(observation))

@@ -3,12 +3,13 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
 from app.animals.models import Animal, Outcome, OutcomeKind
-from app.auth.models import User
+from app.auth.models import Facility, User
 from app.common.db import utcnow
 from app.extensions import db
 from app.releases.models import Observation, ObservationKind, PlannedAnimal, ReleasePlan
@@ -20,8 +21,15 @@ def _released_plan(animal: Animal) -> PlannedAnimal | None:
     return db.session.execute(
         select(PlannedAnimal).join(Outcome, PlannedAnimal.outcome_id == Outcome.id)
         .where(PlannedAnimal.animal_id == animal.id, Outcome.kind == OutcomeKind.RELEASED)
-        .order_by(Outcome.occurred_at.desc()).limit(1)
+        .order_by(Outcome.occurred_at.desc(), Outcome.id.desc()).limit(1)
     ).scalar_one_or_none()
+
+
+def _before_release_day(observed_at: datetime, released: PlannedAnimal) -> bool:
+    """The release is known by its day (its outcome's time is that day's noon or when it was recorded)."""
+    plan = db.session.get(ReleasePlan, released.plan_id)
+    zone = ZoneInfo(db.session.get(Facility, plan.facility_id).timezone)
+    return observed_at.astimezone(zone).date() < plan.completed_on
 
 
 def record_observation(animal: Animal, *, user: User | None, kind: str, observed_at: datetime | None,
@@ -41,6 +49,8 @@ def record_observation(animal: Animal, *, user: User | None, kind: str, observed
         errors["observed_at"] = [_("Give the time with its time zone.")]
     elif observed_at > now + timedelta(minutes=5):
         errors["observed_at"] = [_("This time is in the future.")]
+    elif released is not None and _before_release_day(observed_at, released):
+        errors["observed_at"] = [_("This is before the day of the release.")]
     most = released.count if released else 1
     count = 1 if count is None else count
     if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= most:

@@ -136,9 +136,11 @@ def update_plan_animals(plan: ReleasePlan, animals: list[dict], *, user: User | 
     _draft(plan)
     check_facility(user, plan.facility_id)
     checked, _facility = _check_rows(plan, plan.facility_id, animals, now)
-    _check_readiness_on_add(checked, now)
     current = {pa.animal_id: pa for pa in db.session.execute(
         select(PlannedAnimal).where(PlannedAnimal.plan_id == plan.id)).scalars()}
+    # An override given when the animal was added stands unless a new one is given.
+    checked = [(a, c, r or (current[a.id].override_reason if a.id in current else "")) for a, c, r in checked]
+    _check_readiness_on_add(checked, now)
     wanted = {a.id for a, _c, _r in checked}
     for animal_id, row in current.items():
         if animal_id not in wanted:
@@ -148,9 +150,10 @@ def update_plan_animals(plan: ReleasePlan, animals: list[dict], *, user: User | 
         if row is None:
             db.session.add(PlannedAnimal(plan_id=plan.id, animal_id=animal.id, count=count, override_reason=reason))
         else:
-            row.count, row.override_reason = count, reason or row.override_reason
+            row.count, row.override_reason = count, reason
     plan.vet_signoff_by_id = plan.vet_signoff_at = None
     plan.vet_signoff_notes = ""
+    plan.updated_at = now  # the plan changed with its animals: its version goes up, a stale edit is caught
     db.session.flush()
     return plan
 
@@ -167,15 +170,19 @@ def _recheck(plan: ReleasePlan, override_reason: str, now: datetime, stage: str)
         raise ReleaseError({"animals": [_("The plan has no animals.")]})
     animals = {a.id: a for a in db.session.execute(
         select(Animal).where(Animal.id.in_([r.animal_id for r in rows]))).scalars()}
+    # An evidence hold is answered first: nothing else about the plan matters while it stands.
+    readiness = readiness_of(list(animals.values()), now)
+    if holds := _hold_errors(readiness):
+        raise HoldError({"animals": holds})
     errors = [_("%(animal)s: only %(n)d in care now.", animal=animals[r.animal_id].accession_number,
                 n=animals[r.animal_id].quantity)
               for r in rows if animals[r.animal_id].status != AnimalStatus.IN_CARE
               or r.count > animals[r.animal_id].quantity]
+    # Transferred since it was planned: another facility's plan must release it, if any.
+    errors += [_("%(animal)s is at another facility now.", animal=animals[r.animal_id].accession_number)
+               for r in rows if animals[r.animal_id].facility_id != plan.facility_id]
     if errors:
         raise ReleaseError({"animals": errors})
-    readiness = readiness_of(list(animals.values()), now)
-    if holds := _hold_errors(readiness):
-        raise HoldError({"animals": holds})
     if (unmet := _unmet_lines(readiness)) and not (override_reason or "").strip():
         raise ReleaseError({"override_reason": [
             _("Animals with unmet readiness criteria: give a reason to %(stage)s the plan anyway.", stage=stage),
@@ -233,6 +240,10 @@ def complete_plan(plan: ReleasePlan, *, user: User | None, completed_on: date | 
     rows = _recheck(plan, override_reason, now, _("complete"))
     # The release day is what the team reports; its local noon (or now, if earlier) is the outcome's time.
     occurred_at = min(now, datetime.combine(completed_on, time(12), tzinfo=_zone(plan.facility_id)))
+    early = [a.accession_number for a in (db.session.get(Animal, r.animal_id) for r in rows)
+             if a.admitted_at > occurred_at]
+    if early:
+        raise ReleaseError({"completed_on": [_("This is before %(animals)s was admitted.", animals=", ".join(early))]})
     for row in rows:
         animal = db.session.get(Animal, row.animal_id)
         outcome = record_outcome(animal, kind=OutcomeKind.RELEASED, count=row.count, occurred_at=occurred_at,

@@ -203,6 +203,9 @@ def readiness_of(animals: list[Animal], now: datetime) -> dict[int, Readiness]:
         criteria = checklists.get(animal.species_id, [])
         readiness = Readiness(animal=animal, releasability=animal.releasability, criteria=criteria,
                               assessed=bool(facts.assessments.get(animal.id)))
+        if not criteria:
+            # Without a checklist nobody has said what "ready" means for this species: never ready by default.
+            readiness.unmet.append(Unmet("checklist", _("No release checklist for this species or its class.")))
         for criterion in criteria:
             check = _auto if criterion.kind == CriterionKind.AUTO else _manual
             if (reason := check(criterion, animal, facts, now)) is not None:

@@ -12,7 +12,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import update
 
-from app.animals.models import Animal, AnimalStatus, Case, CustodyHandover, Outcome, OutcomeKind
+from app.animals.models import Animal, AnimalStatus, Case, CustodyHandover, HousingMove, Outcome, OutcomeKind
 from app.animals.outcomes import record_outcome
 from app.animals.services import split_animal
 from app.animals.signals import animal_transferred
@@ -71,8 +71,13 @@ def transfer_within_network(animal: Animal, *, to_facility: Facility, user: User
     transfer = Transfer(animal_id=animal.id, from_facility_id=from_facility.id, to_facility_id=to_facility.id,
                         transferred_at=transferred_at, reason=(reason or "").strip(), handover_id=handover.id,
                         recorded_by_id=user.id if user else None, recorded_at=now)
+    if animal.enclosure_id is not None:
+        # Its housing history ends at the old facility; the receiving team houses it on arrival.
+        db.session.add(HousingMove(animal_id=animal.id, from_enclosure_id=animal.enclosure_id, to_enclosure_id=None,
+                                   moved_at=transferred_at, moved_by_id=user.id if user else None,
+                                   reason=_("Transfer to %(facility)s", facility=to_facility.code)))
     animal.facility_id = to_facility.id
-    animal.enclosure_id = None  # the receiving team houses it on arrival
+    animal.enclosure_id = None
     db.session.add(transfer)
     db.session.execute(update(Assessment).where(Assessment.animal_id == animal.id)
                        .values(facility_id=to_facility.id).execution_options(synchronize_session=False))

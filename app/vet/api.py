@@ -1,4 +1,7 @@
-"""The veterinary JSON API (API.md, Veterinary): exams, problems, prescriptions, lab results, quarantine, deaths.
+"""The veterinary JSON API (API.md, Veterinary): exams, problems, prescriptions, lab results, quarantine.
+
+Deaths and euthanasia are recorded at POST /animals/{id}/outcomes (app.releases.api), with the
+other ways of leaving care; the coordinator's authorisation for a euthanasia under a hold is here.
 
 Reads need "vet.view" (everyone), writes "vet.write" (vets); a coordinator's
 authorisation to euthanise under an evidence hold needs "euthanasia.authorise".
@@ -10,7 +13,6 @@ from flask_login import current_user
 from flask_smorest import abort
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.animals.models import OutcomeKind
 from app.animals.queries import get_animal_columns
 from app.api import PageArgs, api_blueprint, check_version, list_schema, refused_as_422
 from app.auth.permissions import require
@@ -24,7 +26,6 @@ from app.vet.schemas import (
     ExamSchema,
     LabOutcomeSchema,
     LabResultSchema,
-    OutcomeSchema,
     PrescriptionSchema,
     ProblemPatchSchema,
     ProblemQuerySchema,
@@ -239,34 +240,7 @@ def clear_quarantine(args, animal_id):
     return _committed(QuarantineSchema().dump(animal), 200)
 
 
-# --- deaths and euthanasia ---------------------------------------------------------------------
-
-@animal_records_bp.post("/animals/<int:animal_id>/outcomes")
-@require("vet.write")
-@idempotent
-@animal_records_bp.arguments(OutcomeSchema)
-@animal_records_bp.response(201, OutcomeSchema)
-def create_outcome(args, animal_id):
-    """A death (kind=died) or a euthanasia (kind=euthanized, with a reason); the count leaves the record.
-
-    Under an evidence hold a euthanasia needs a coordinator's authorisation first.
-    """
-    animal = get_animal_columns(animal_id)
-    kind = args.pop("kind")
-    if kind in (OutcomeKind.TRANSFERRED, OutcomeKind.ESCAPED):
-        abort(422, message="The request has invalid fields.",
-              errors={"json": {"kind": ["Transfers and escapes are not recorded here yet."]}})
-    if kind == OutcomeKind.RELEASED:
-        abort(422, message="The request has invalid fields.",
-              errors={"json": {"kind": ["Releases are recorded by completing a release plan."]}})
-    with refused_as_422():
-        if kind == OutcomeKind.DIED:
-            args.pop("reason")
-            outcome = deaths.record_death(animal, user=current_user, **args)
-        else:
-            outcome = deaths.record_euthanasia(animal, user=current_user, **args)
-    return _committed(OutcomeSchema().dump(outcome))
-
+# --- euthanasia under an evidence hold ---------------------------------------------------------
 
 @animal_records_bp.post("/animals/<int:animal_id>/euthanasia-authorisations")
 @require("euthanasia.authorise")

@@ -1,4 +1,6 @@
-"""JSON shapes of medical records (API.md field names): exams, problems, prescriptions, lab results, outcomes.
+"""JSON shapes of medical records (API.md field names): exams, problems, prescriptions, lab results.
+
+Outcomes (deaths, euthanasia) are shaped by app.releases.schemas.OutcomeSchema.
 
 The schemas check types and shapes; the rules (dates not in the future, a dose from
 a weight, required test results) are the services', so the pages and the API refuse
@@ -8,7 +10,6 @@ the same things. Decimal columns are written as JSON numbers (Float), not string
 from marshmallow import Schema, fields, validate
 from sqlalchemy import inspect
 
-from app.animals.models import OutcomeKind
 from app.api import patch_schema
 from app.vet.models import Interpretation, ProblemStatus, Route
 
@@ -177,30 +178,7 @@ class QuarantineSchema(Schema):
     quarantine_notes = fields.String()
 
 
-# --- outcomes ----------------------------------------------------------------------------------
-
-class OutcomeSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    animal_id = fields.Integer(dump_only=True)
-    facility_id = fields.Integer(dump_only=True)
-    kind = fields.String(required=True, validate=_one_of(OutcomeKind),
-                         metadata={"description": "died | euthanized here; transferred and escaped later; released "
-                                                  "comes from a completed release plan."})
-    count = fields.Integer(load_default=None, allow_none=True, strict=True,
-                           metadata={"description": "How many leave: 1 for an individual (default), 1..quantity for "
-                                                    "a lot."})
-    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
-    cause = fields.String(**_TEXT)
-    necropsy_findings = fields.String(**_TEXT)
-    reason = fields.String(load_default="", validate=validate.Length(max=10000),
-                           metadata={"description": "Required for a euthanasia."})
-    notes = fields.String(**_TEXT)
-    authorised_by_id = fields.Integer(dump_only=True, allow_none=True)
-    hold_override_reason = fields.String(dump_only=True)
-    hold_override_by_id = fields.Integer(dump_only=True, allow_none=True)
-    recorded_at = fields.AwareDateTime(dump_only=True)
-    recorded_by_id = fields.Integer(dump_only=True, allow_none=True)
-
+# --- euthanasia authorisations -----------------------------------------------------------------
 
 class EuthanasiaAuthorisationSchema(Schema):
     id = fields.Integer(dump_only=True)

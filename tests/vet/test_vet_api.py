@@ -376,9 +376,7 @@ def test_a_death_stops_the_animals_prescriptions(client, bearer, animal, db):
 
 
 @pytest.mark.parametrize(("body", "field", "message"), [
-    ({"kind": "transferred"}, "kind", "Transfers and escapes are not recorded here yet."),
-    ({"kind": "escaped"}, "kind", "Transfers and escapes are not recorded here yet."),
-    ({"kind": "released"}, "kind", None),
+    ({"kind": "released"}, "kind", "Releases are recorded by completing a release plan."),
     ({"kind": "eaten"}, "kind", None),
     ({}, "kind", None),
     ({"kind": "died", "occurred_at": None}, "occurred_at", None),
@@ -399,6 +397,15 @@ def test_bad_outcomes_are_422(client, bearer, animal, body, field, message, db):
     assert field in response.json["error"]["fields"], response.json
     if message:
         assert response.json["error"]["fields"][field] == [message]
+    assert _count(db, Outcome) == 0
+
+
+@pytest.mark.parametrize("kind", ["transferred", "escaped"])
+def test_a_vet_may_not_record_transfers_or_escapes(client, bearer, animal, kind, db):
+    body = {"kind": kind, "occurred_at": _iso(_now() - timedelta(hours=1)), "institution": "Zoo", "country": "TH",
+            "permit_numbers": "CITES 1"}
+    response = client.post(f"/api/v1/animals/{animal.id}/outcomes", json=body, headers=bearer("vet"))
+    assert response.status_code == 403, response.json
     assert _count(db, Outcome) == 0
 
 
