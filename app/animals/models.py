@@ -48,8 +48,18 @@ class IntakeCondition(StrEnum):
 
 
 class AnimalStatus(StrEnum):
+    """In care, or how the record's last animals left: the outcome that brought its quantity to 0."""
+
     IN_CARE = "in_care"
-    LEFT_CARE = "left_care"
+    RELEASED = "released"
+    TRANSFERRED = "transferred"
+    DIED = "died"
+    EUTHANIZED = "euthanized"
+    ESCAPED = "escaped"
+
+
+# The list filter for every record no longer in care, whichever way it left.
+LEFT_CARE = "left_care"
 
 
 class Releasability(StrEnum):

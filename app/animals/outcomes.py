@@ -46,7 +46,9 @@ def check_occurred_at(animal: Animal, occurred_at: datetime | None, now: datetim
 
 def record_outcome(animal: Animal, *, kind: str, count: int | None, occurred_at: datetime | None,
                    user: User | None, now: datetime | None = None, **details) -> Outcome:
-    """Take `count` animals off the record for good; at 0 it has left care. Listeners run in the same transaction.
+    """Take `count` animals off the record for good; at 0 its status becomes the outcome's kind.
+
+    Listeners (care, vet) run in the same transaction.
 
     The record is re-read under a row lock (PostgreSQL; SQLite writes one at a time),
     so two outcomes recorded at once for the last animals of a lot cannot both succeed.
@@ -64,7 +66,7 @@ def record_outcome(animal: Animal, *, kind: str, count: int | None, occurred_at:
     occurred_at = check_occurred_at(animal, occurred_at, now)
     animal.quantity -= count
     if animal.quantity == 0:
-        animal.status = AnimalStatus.LEFT_CARE
+        animal.status = AnimalStatus(kind)  # the record says how its last animals left
     outcome = Outcome(animal_id=animal.id, facility_id=animal.facility_id, kind=kind, count=count,
                       occurred_at=occurred_at, recorded_at=now, recorded_by_id=user.id if user else None,
                       **{k: v for k, v in details.items() if k in DETAIL_FIELDS and v is not None})

@@ -8,6 +8,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.animals.models import (
+    LEFT_CARE,
     Animal,
     AnimalStatus,
     Attachment,
@@ -134,10 +135,13 @@ def animals_stmt(filters: AnimalFilters, *, tz=None) -> Select:
     )
     f = filters
     for column, value in ((Animal.facility_id, f.facility_id), (Animal.species_id, f.species_id),
-                          (Animal.status, f.status or None), (Animal.enclosure_id, f.enclosure_id),
-                          (Animal.case_id, f.case_id)):
+                          (Animal.enclosure_id, f.enclosure_id), (Animal.case_id, f.case_id)):
         if value is not None:
             stmt = stmt.where(column == value)
+    if f.status == LEFT_CARE:
+        stmt = stmt.where(Animal.status != AnimalStatus.IN_CARE)
+    elif f.status:
+        stmt = stmt.where(Animal.status == f.status)
     if f.q and f.q.strip():
         text = f.q.strip()
         like = f"%{text}%"

@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, post_dump, validate
 
 from app.animals.models import (
+    LEFT_CARE,
     AgeClass,
     AnimalStatus,
     Case,
@@ -122,7 +123,8 @@ AnimalPatchSchema = patch_schema(AnimalSchema)
 class AnimalQuerySchema(Schema):
     facility_id = fields.Integer()
     species_id = fields.Integer()
-    status = fields.String(validate=_one_of(AnimalStatus))
+    # A way of leaving (released, died, ...) or left_care for all of them.
+    status = fields.String(validate=validate.OneOf([*(s.value for s in AnimalStatus), LEFT_CARE]))
     enclosure_id = fields.Integer()
     case_id = fields.Integer()
     q = fields.String(validate=validate.Length(max=100))

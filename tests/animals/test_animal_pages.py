@@ -202,11 +202,12 @@ def test_list_filters_by_admission_dates(client, login, herd):
 
 def test_list_filters_by_case_status_and_hold_and_sorts_by_accession(client, login, herd, case, facility, db):
     other_case = factories.CaseFactory(facility=facility)
-    factories.AnimalFactory(case=other_case, facility=facility, status="left_care", quantity=0)
+    factories.AnimalFactory(case=other_case, facility=facility, status="died", quantity=0)
     login("keeper")
     assert _rows(client, f"?case_id={case.id}") == 3
     assert _rows(client, f"?case_id={other_case.id}") == 0
     assert _rows(client, f"?case_id={other_case.id}&status=left_care") == 1
+    assert _rows(client, f"?case_id={other_case.id}&status=died") == 1
     assert _rows(client, "?status=all") == 4
     services.set_evidence_hold(case, active=True, reason="court case", user=None)
     db.session.commit()

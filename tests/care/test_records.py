@@ -89,7 +89,7 @@ def test_eaten_only_on_feedings(animal):
 
 
 def test_no_care_is_logged_for_an_animal_that_left_care(animal):
-    animal.status = AnimalStatus.LEFT_CARE
+    animal.status = AnimalStatus.DIED
     with pytest.raises(CareError):
         _log(animal)
 

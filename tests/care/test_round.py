@@ -215,7 +215,7 @@ def test_the_round_query_count_is_the_same_for_5_and_100_tasks(client, login, fa
 
 def test_an_animal_that_left_care_is_not_in_the_round(client, login, animal):
     _task(animal=animal)
-    animal.status, animal.quantity = "left_care", 0
+    animal.status, animal.quantity = "died", 0
     db.session.commit()
     login("keeper")
     assert 'data-testid="round-empty"' in client.get("/round").get_data(as_text=True)

@@ -92,7 +92,7 @@ def test_ending_a_schedule_cancels_its_open_tasks(animal):
 
 def test_tasks_of_an_animal_that_left_care_are_cancelled(animal):
     schedule = _feed(animal)
-    animal.status = AnimalStatus.LEFT_CARE
+    animal.status = AnimalStatus.DIED
     animal.quantity = 0
     db.session.flush()
     services.generate_care_tasks(NOW)

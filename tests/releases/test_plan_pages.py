@@ -84,7 +84,7 @@ def _plan_id(response) -> int:
 def test_the_board_costs_the_same_queries_for_1_and_50_candidates(client, login, db, stored, facility,
                                                                    count_queries):
     macaque, turtles, site = stored
-    turtles.status = AnimalStatus.LEFT_CARE  # one candidate: the macaque
+    turtles.status = AnimalStatus.RELEASED  # one candidate: the macaque
     turtles.quantity = 0
     db.session.commit()
     login("coordinator")
@@ -200,7 +200,7 @@ def test_a_coordinator_plans_a_vet_signs_off_and_the_release_is_recorded(client,
     record = _text(client.get(f"/animals/{turtles.id}"))
     assert "30 in care / 50 at intake" in record
     db.session.expire_all()
-    assert _get(Animal, macaque.id).status == AnimalStatus.LEFT_CARE
+    assert _get(Animal, macaque.id).status == AnimalStatus.RELEASED
     listing = _text(client.get("/release-plans?status=completed"))
     assert listing.count('data-testid="plan-row"') == 1 and 'data-testid="released">21<' in listing
 

@@ -105,7 +105,7 @@ def test_twenty_of_fifty_turtles_and_the_macaque_are_released(db, animals, site,
     db.session.expire_all()
     turtles, macaque = db.session.get(Animal, turtles.id), db.session.get(Animal, macaque.id)
     assert turtles.quantity == 30 and turtles.status == AnimalStatus.IN_CARE
-    assert macaque.quantity == 0 and macaque.status == AnimalStatus.LEFT_CARE
+    assert macaque.quantity == 0 and macaque.status == AnimalStatus.RELEASED
     released = db.session.execute(
         select(Outcome.animal_id, Outcome.count).where(Outcome.kind == OutcomeKind.RELEASED)
         .where(Outcome.animal_id.in_([turtles.id, macaque.id])).order_by(Outcome.count.desc())).all()

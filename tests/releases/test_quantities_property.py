@@ -86,7 +86,7 @@ def _check_reconciles(db, case_id: int, history: list) -> None:
     for a in records:
         where = f"{a.accession_number} after {history}"
         assert a.quantity >= 0, where
-        assert (a.quantity == 0) == (a.status == AnimalStatus.LEFT_CARE), where
+        assert (a.quantity == 0) == (a.status != AnimalStatus.IN_CARE), where
         assert a.intake_quantity == a.quantity + (left.get(a.id) or 0) + (split_off.get(a.id) or 0), where
     admitted = sum(a.intake_quantity for a in records if a.parent_id is None)
     assert admitted == 51 == sum(a.quantity for a in records) + sum(int(n) for n in left.values()), history

@@ -206,7 +206,7 @@ def test_the_whole_plan_flow(client, bearer, saved_site, turtles, ready_macaque,
 
     assert _fresh(db, Animal, turtles.id).quantity == 30
     macaque = _fresh(db, Animal, ready_macaque.id)
-    assert (macaque.status, macaque.quantity) == (AnimalStatus.LEFT_CARE, 0)
+    assert (macaque.status, macaque.quantity) == (AnimalStatus.RELEASED, 0)
     released = db.session.execute(sa.select(Outcome.animal_id, Outcome.count).where(Outcome.kind == "released")).all()
     assert sorted(released) == sorted([(turtles.id, 20), (ready_macaque.id, 1)])
 

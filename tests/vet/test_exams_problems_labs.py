@@ -106,7 +106,7 @@ def test_exams_are_for_animals_in_care_at_the_vets_facility(animal, signed_in, o
     with pytest.raises(VetError) as refused:
         record_exam(animal, user=signed_in(facilities=[other_facility]), findings="x", now=NOW)
     assert "animal" in refused.value.fields
-    animal.status = AnimalStatus.LEFT_CARE
+    animal.status = AnimalStatus.DIED
     db.session.flush()
     with pytest.raises(VetError):
         record_exam(animal, user=signed_in(), findings="x", now=NOW)

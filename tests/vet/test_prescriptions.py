@@ -179,7 +179,7 @@ def test_a_vet_of_another_facility_cannot_prescribe(animal, signed_in, other_fac
 
 
 def test_an_animal_that_left_care_cannot_be_prescribed_for(animal, signed_in):
-    animal.status = AnimalStatus.LEFT_CARE
+    animal.status = AnimalStatus.DIED
     db.session.flush()
     with pytest.raises(VetError) as refused:
         _prescribe(animal, signed_in())

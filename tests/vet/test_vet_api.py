@@ -369,7 +369,7 @@ def test_a_death_stops_the_animals_prescriptions(client, bearer, animal, db):
     _post(client, f"/api/v1/animals/{animal.id}/outcomes",
           {"kind": "died", "occurred_at": _iso(_now() - timedelta(minutes=5))}, headers)
     db.session.expire_all()
-    assert db.session.get(Animal, animal.id).status == AnimalStatus.LEFT_CARE
+    assert db.session.get(Animal, animal.id).status == AnimalStatus.DIED
     assert client.get(f"/api/v1/prescriptions/{rx['id']}", headers=headers).json["status"] == "stopped"
     gone = client.post(f"/api/v1/animals/{animal.id}/exams", json={"findings": "x"}, headers=headers)
     assert gone.status_code == 422 and "animal" in gone.json["error"]["fields"]
