@@ -83,7 +83,8 @@ def _api_blueprints():
     from app.care.api import schedules_bp as care_schedules_bp
     from app.care.api import tasks_bp
     from app.reference.api import enclosures_bp, facilities_bp, species_bp
-    from app.releases.api import animal_release_bp, criteria_bp, plans_bp, sites_bp
+    from app.releases.api import animal_release_bp, criteria_bp, sites_bp
+    from app.releases.api_plans import plans_bp
     from app.vet.api import animal_records_bp as vet_records_bp
     from app.vet.api import prescriptions_bp, problems_bp
 

@@ -4,10 +4,14 @@ from flask import Blueprint
 
 bp = Blueprint("releases", __name__)
 
-from app.releases import on_record_actions, pages_transfers  # noqa: E402, F401
-
-# isort: split
-from app.releases import on_record, pages_criteria, pages_readiness, pages_sites  # noqa: E402, F401
-
-# isort: split
-from app.releases import pages_board, pages_plans  # noqa: E402, F401
+# The pages register their routes on bp when imported; on_record and on_record_actions add to the animal record.
+from app.releases import (  # noqa: E402, F401
+    on_record,
+    on_record_actions,
+    pages_board,
+    pages_criteria,
+    pages_plans,
+    pages_readiness,
+    pages_sites,
+    pages_transfers,
+)

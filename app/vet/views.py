@@ -4,11 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("vet", __name__)
 
-from app.vet import pages_records  # noqa: E402, F401
-
-# isort: split
-# The dashboard registers its route on bp when imported; on_record adds medical care to the animal record.
-from app.vet import on_record, pages_dashboard  # noqa: E402, F401
-
-# isort: split
-from app.vet import pages_outcomes, pages_quarantine  # noqa: E402, F401
+# The pages register their routes on bp when imported; on_record adds the medical section to the animal record.
+from app.vet import on_record, pages_dashboard, pages_outcomes, pages_quarantine, pages_records  # noqa: E402, F401
