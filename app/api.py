@@ -2,7 +2,7 @@
 
 from contextlib import contextmanager
 
-from flask import Flask, g, request
+from flask import Flask, g, jsonify, request
 from flask_smorest import Api, abort
 from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import Schema, fields, validate
@@ -50,6 +50,18 @@ def patch_schema(schema_cls: type[Schema], *, exclude: tuple[str, ...] = ()) -> 
     patch_cls = type(name, (schema_cls,), {"version": fields.Integer(required=True, strict=True)})
     optional = tuple(n for n in patch_cls._declared_fields if n != "version")
     return patch_cls(partial=optional, exclude=exclude)
+
+
+def committed(body: dict, status: int = 201):
+    """Commit and answer with a body dumped before the commit.
+
+    The commit expires the records; reading them back to dump them would cost a query
+    per record (flask-smorest passes a returned Response through).
+    """
+    from app.extensions import db
+
+    db.session.commit()
+    return jsonify(body), status
 
 
 @contextmanager

@@ -4,12 +4,11 @@ Keepers' records carry a client_id: a retry (a double tap, a resend after the Wi
 dropped) gets the first record back with the same 201 answer and stores nothing new.
 """
 
-from flask import jsonify
 from flask_login import current_user
 from flask_smorest import abort
 
 from app.animals.queries import get_animal, get_animal_columns
-from app.api import PageArgs, api_blueprint, check_version, list_schema, refused_as_422
+from app.api import PageArgs, api_blueprint, check_version, committed, list_schema, refused_as_422
 from app.auth.events import record_access_denied
 from app.auth.permissions import require
 from app.care import queries, records, services
@@ -32,17 +31,6 @@ from app.reference.queries import get_enclosure
 schedules_bp = api_blueprint("care_schedules", __name__, "Recurring care of animals and enclosures.")
 tasks_bp = api_blueprint("tasks", __name__, "Care tasks made by the schedules, and their completion.")
 records_bp = api_blueprint("care_records", __name__, "Care logs and weighings of an animal.")
-
-
-def _committed(record, schema_cls):
-    """Commit, answering 201 with the record as it was flushed.
-
-    Dumped before the commit, which expires it: reading it back would be one more
-    query on the endpoint tablets call most (flask-smorest passes a Response through).
-    """
-    body = schema_cls().dump(record)
-    db.session.commit()
-    return jsonify(body), 201
 
 
 # --- schedules -------------------------------------------------------------------------------
@@ -131,7 +119,7 @@ def complete_task(args, task_id):
         except records.NotYoursToDoError as error:
             record_access_denied("care.give_dose")
             abort(403, message=" ".join(str(m) for messages in error.fields.values() for m in messages))
-    return _committed(log, CareLogSchema)
+    return committed(CareLogSchema().dump(log))
 
 
 # --- an animal's care logs and weights -------------------------------------------------------------
@@ -156,7 +144,7 @@ def create_care_log(args, animal_id):
     animal = get_animal_columns(animal_id)
     with refused_as_422():
         log, _created = records.log_care(user=current_user, animal=animal, **args)
-    return _committed(log, CareLogSchema)
+    return committed(CareLogSchema().dump(log))
 
 
 @records_bp.get("/animals/<int:animal_id>/weights")

@@ -12,14 +12,13 @@ endpoints are in api_plans.py and share this module's answers to refusals.
 
 from contextlib import contextmanager
 
-from flask import jsonify
 from flask_login import current_user
 from flask_smorest import abort
 from sqlalchemy import select
 
 from app.animals.models import Animal, Case, OutcomeKind
 from app.animals.queries import get_animal_columns
-from app.api import PageArgs, api_blueprint, check_version, list_schema, refused_as_422
+from app.api import PageArgs, api_blueprint, check_version, committed, list_schema, refused_as_422
 from app.auth.models import Facility
 from app.auth.permissions import can, deny, require
 from app.common.db import utcnow
@@ -57,12 +56,6 @@ animal_release_bp = api_blueprint("animal_release", __name__, "An animal's readi
                                                                 "observations and transfers.")
 
 _HOLD_409 = "An animal is under an evidence hold (error.case names the case); nothing overrides it."
-
-
-def _committed(body: dict, status: int = 201):
-    """Commit and answer with a body dumped before the commit (which expires the records)."""
-    db.session.commit()
-    return jsonify(body), status
 
 
 def _held_case(animal_ids) -> dict | None:
@@ -125,7 +118,7 @@ def create_criterion(args):
     """Add a checklist item of a species (species_id) or a taxon class (taxon_class)."""
     with _refused():
         criterion = services.save_criterion(None, args)
-    return _committed(CriterionSchema().dump(criterion))
+    return committed(CriterionSchema().dump(criterion))
 
 
 @criteria_bp.get("/<int:criterion_id>")
@@ -146,7 +139,7 @@ def patch_criterion(args, criterion_id):
     check_version(criterion, args.pop("version"), CriterionSchema())
     with _refused():
         services.save_criterion(criterion, args)
-    return _committed(CriterionSchema().dump(criterion), 200)
+    return committed(CriterionSchema().dump(criterion), 200)
 
 
 # --- readiness and assessments ---------------------------------------------------------------
@@ -189,7 +182,7 @@ def create_assessment(args, animal_id):
         assessment = services.record_assessment(animal, user=current_user, criterion=args["criterion_key"],
                                                 result=args["result"], assessed_at=args["assessed_at"],
                                                 notes=args["notes"])
-    return _committed(AssessmentSchema().dump(assessment))
+    return committed(AssessmentSchema().dump(assessment))
 
 
 # --- sites ----------------------------------------------------------------------------------
@@ -224,7 +217,7 @@ def create_site(args):
     """A release site (names are unique); give both coordinates or neither."""
     with _refused():
         site = services.save_site(None, _site_input(args))
-    return _committed(SiteSchema().dump(site))
+    return committed(SiteSchema().dump(site))
 
 
 @sites_bp.get("/<int:site_id>")
@@ -245,7 +238,7 @@ def patch_site(args, site_id):
     check_version(site, args.pop("version"), SiteSchema())
     with _refused():
         services.save_site(site, _site_input(args))
-    return _committed(SiteSchema().dump(site), 200)
+    return committed(SiteSchema().dump(site), 200)
 
 
 # --- outcomes -------------------------------------------------------------------------------
@@ -297,7 +290,7 @@ def create_outcome(args, animal_id):
                                              permit_numbers=args["permit_numbers"], **common)
         else:
             outcome = transfers.record_escape(animal, **common)
-    return _committed(OutcomeSchema().dump(outcome))
+    return committed(OutcomeSchema().dump(outcome))
 
 
 # --- transfers within the network -----------------------------------------------------------
@@ -319,7 +312,7 @@ def create_transfer(args, animal_id):
     moved = db.session.get(Animal, transfer.animal_id)
     body = TransferSchema().dump(transfer)
     body.update(source_animal_id=animal_id, quantity=moved.quantity)
-    return _committed(body)
+    return committed(body)
 
 
 # --- post-release observations --------------------------------------------------------------
@@ -349,4 +342,4 @@ def create_observation(args, animal_id):
     animal = get_animal_columns(animal_id)
     with _refused():
         observation = monitoring.record_observation(animal, user=current_user, **args)
-    return _committed(ObservationSchema().dump(observation))
+    return committed(ObservationSchema().dump(observation))

@@ -12,14 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.animals.models import Animal
-from app.api import PageArgs, api_blueprint, check_version, list_schema
+from app.api import PageArgs, api_blueprint, check_version, committed, list_schema
 from app.auth.permissions import facility_clause, require
 from app.common.db import utcnow
 from app.common.idempotency import idempotent
 from app.common.pagination import paginate
 from app.extensions import db
 from app.releases import monitoring, plans
-from app.releases.api import _HOLD_409, _committed, _invalid, _refused
+from app.releases.api import _HOLD_409, _invalid, _refused
 from app.releases.models import (
     PlannedAnimal,
     PlanStatus,
@@ -127,7 +127,7 @@ def create_plan(args):
     with _refused([row["animal_id"] for row in rows]):
         plan = plans.create_plan(site=site, planned_on=args["planned_on"], animals=rows, user=current_user,
                                  notes=args["notes"])
-    return _committed(_plan_body(plan.id))
+    return committed(_plan_body(plan.id))
 
 
 @plans_bp.get("/<int:plan_id>")
@@ -152,14 +152,14 @@ def patch_plan(args, plan_id):
         plans.update_plan_animals(plan, rows, user=current_user)
     if plan.version == args["version"]:
         plan.updated_at = utcnow()  # only its animals changed: the plan's version moves with them all the same
-    return _committed(_plan_body(plan.id), 200)
+    return committed(_plan_body(plan.id), 200)
 
 
 def _plan_action(plan_id: int, action, **kwargs):
     plan = _get_plan(plan_id)
     with _refused([pa.animal_id for pa in plan.animals]):
         action(plan, user=current_user, **kwargs)
-    return _committed(_plan_body(plan.id), 200)
+    return committed(_plan_body(plan.id), 200)
 
 
 @plans_bp.post("/<int:plan_id>/vet-signoff")

@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -13,7 +12,7 @@ from app.auth.models import Facility, User
 from app.common.db import utcnow
 from app.extensions import db
 from app.releases.models import Observation, ObservationKind, PlannedAnimal, ReleasePlan
-from app.releases.services import Errors, ReleaseError, check_facility
+from app.releases.services import Errors, ReleaseError, check_degrees, check_facility
 
 
 def _released_plan(animal: Animal) -> PlannedAnimal | None:
@@ -55,17 +54,8 @@ def record_observation(animal: Animal, *, user: User | None, kind: str, observed
     count = 1 if count is None else count
     if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= most:
         errors["count"] = [_("Between 1 and %(n)d animals.", n=most)]
-    point = {}
-    for field, bound, value in (("latitude", 90, latitude), ("longitude", 180, longitude)):
-        if value in (None, ""):
-            point[field] = None
-            continue
-        try:
-            point[field] = Decimal(str(value)).quantize(Decimal("0.000001"))
-            if not -bound <= point[field] <= bound:
-                raise InvalidOperation
-        except (InvalidOperation, ValueError):
-            errors[field] = [_("Between -%(n)d and %(n)d degrees.", n=bound)]
+    point = {"latitude": latitude, "longitude": longitude}
+    check_degrees(point, errors)
     if not errors and (point["latitude"] is None) != (point["longitude"] is None):
         errors["latitude"] = [_("Give both coordinates, or neither.")]
     if errors:

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from app.animals.models import Animal, AnimalStatus, OutcomeKind
 from app.animals.outcomes import record_outcome
 from app.auth.models import Facility, User
+from app.care.services import local_today
 from app.common.db import utcnow
 from app.extensions import db
 from app.releases.models import PlannedAnimal, PlanStatus, ReleasePlan, ReleaseSite
@@ -28,10 +29,6 @@ OPEN = (PlanStatus.DRAFT, PlanStatus.APPROVED)
 
 def _zone(facility_id: int) -> ZoneInfo:
     return ZoneInfo(db.session.get(Facility, facility_id).timezone)
-
-
-def _local_today(facility_id: int, now: datetime) -> date:
-    return now.astimezone(_zone(facility_id)).date()
 
 
 def _planned_elsewhere(animal_ids: list[int], plan_id: int | None) -> dict[int, int]:
@@ -112,7 +109,7 @@ def create_plan(*, site: ReleaseSite, planned_on: date | None, animals: list[dic
     check_facility(user, facility_id)
     if planned_on is None:
         raise ReleaseError({"planned_on": [_("Give the planned day.")]})
-    if planned_on < _local_today(facility_id, now):
+    if planned_on < local_today(facility_id, now):
         raise ReleaseError({"planned_on": [_("The planned day cannot be in the past.")]})
     _check_readiness_on_add(checked, now)
     plan = ReleasePlan(facility_id=facility_id, site_id=site.id, planned_on=planned_on, notes=(notes or "").strip(),
@@ -233,7 +230,7 @@ def complete_plan(plan: ReleasePlan, *, user: User | None, completed_on: date | 
     if plan.status != PlanStatus.APPROVED:
         raise ReleaseError({"status": [_("Only an approved plan can be completed.")]})
     check_facility(user, plan.facility_id)
-    today = _local_today(plan.facility_id, now)
+    today = local_today(plan.facility_id, now)
     completed_on = completed_on or today
     if completed_on > today:
         raise ReleaseError({"completed_on": [_("The release cannot be in the future.")]})

@@ -158,6 +158,23 @@ def record_assessment(animal: Animal, *, user: User | None, criterion: str, resu
 
 # --- sites ----------------------------------------------------------------------------------
 
+def check_degrees(values: dict, errors: Errors) -> None:
+    """The latitude and longitude given in values, as decimals to a micro-degree (empty: None), in place."""
+    for field, bound in (("latitude", 90), ("longitude", 180)):
+        if field not in values:
+            continue
+        if values[field] in (None, ""):
+            values[field] = None
+            continue
+        try:
+            number = Decimal(str(values[field]))
+            if not -bound <= number <= bound:
+                raise InvalidOperation
+            values[field] = number.quantize(Decimal("0.000001"))
+        except (InvalidOperation, ValueError):
+            errors[field] = [_("Between -%(n)d and %(n)d degrees.", n=bound)]
+
+
 SITE_FIELDS = ("name", "protected_area", "province", "latitude", "longitude", "habitat", "suitable_taxa", "notes",
                "is_active")
 
@@ -175,19 +192,7 @@ def save_site(site: ReleaseSite | None, values: dict) -> ReleaseSite:
                                        ).scalar_one_or_none()
             if other is not None and (site is None or other != site.id):
                 errors["name"] = [_("Another site has this name.")]
-    for field, bound in (("latitude", 90), ("longitude", 180)):
-        if field not in values:
-            continue
-        if values[field] in (None, ""):
-            values[field] = None
-            continue
-        try:
-            number = Decimal(str(values[field]))
-            if not -bound <= number <= bound:
-                raise InvalidOperation
-            values[field] = number.quantize(Decimal("0.000001"))
-        except (InvalidOperation, ValueError):
-            errors[field] = [_("Between -%(n)d and %(n)d degrees.", n=bound)]
+    check_degrees(values, errors)
     latitude = values.get("latitude", site.latitude if site else None)
     longitude = values.get("longitude", site.longitude if site else None)
     if (latitude is None) != (longitude is None) and not errors.keys() & {"latitude", "longitude"}:

@@ -8,17 +8,15 @@ authorisation to euthanise under an evidence hold needs "euthanasia.authorise".
 Records at another facility are 404, like the animal they belong to.
 """
 
-from flask import jsonify
 from flask_login import current_user
 from flask_smorest import abort
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.animals.queries import get_animal_columns
-from app.api import PageArgs, api_blueprint, check_version, list_schema, refused_as_422
+from app.api import PageArgs, api_blueprint, check_version, committed, list_schema, refused_as_422
 from app.auth.permissions import require
 from app.common.idempotency import idempotent
 from app.common.pagination import paginate
-from app.extensions import db
 from app.vet import deaths, prescriptions, quarantine, queries, services
 from app.vet.models import PrescriptionStatus
 from app.vet.schemas import (
@@ -39,12 +37,6 @@ animal_records_bp = api_blueprint("vet_records", __name__, "An animal's medical 
                                                              "lab results by id.")
 problems_bp = api_blueprint("problems", __name__, "Problem list entries.")
 prescriptions_bp = api_blueprint("prescriptions", __name__, "Prescriptions.")
-
-
-def _committed(body: dict, status: int = 201):
-    """Commit and answer with a body dumped before the commit (which expires the records)."""
-    db.session.commit()
-    return jsonify(body), status
 
 
 # --- exams -------------------------------------------------------------------------------------
@@ -70,7 +62,7 @@ def create_exam(args, animal_id):
     with refused_as_422():
         exam = services.record_exam(animal, user=current_user, **args)
     set_committed_value(exam, "examined_by", current_user._get_current_object())
-    return _committed(ExamSchema().dump(exam))
+    return committed(ExamSchema().dump(exam))
 
 
 # --- problems ----------------------------------------------------------------------------------
@@ -97,7 +89,7 @@ def create_problem(args, animal_id):
     animal = get_animal_columns(animal_id)
     with refused_as_422():
         problem = services.add_problem(animal, user=current_user, **args)
-    return _committed(ProblemSchema().dump(problem))
+    return committed(ProblemSchema().dump(problem))
 
 
 @problems_bp.get("/<int:problem_id>")
@@ -119,7 +111,7 @@ def patch_problem(args, problem_id):
     check_version(problem, args.pop("version"), ProblemSchema())
     with refused_as_422():
         services.update_problem(problem, args, user=current_user)
-    return _committed(ProblemSchema().dump(problem), 200)
+    return committed(ProblemSchema().dump(problem), 200)
 
 
 # --- prescriptions -----------------------------------------------------------------------------
@@ -149,7 +141,7 @@ def create_prescription(args, animal_id):
         prescription, warnings = prescriptions.prescribe(animal, user=current_user, **args)
     body = PrescriptionSchema().dump(prescription)
     body["warnings"] = [str(w) for w in warnings]
-    return _committed(body)
+    return committed(body)
 
 
 @prescriptions_bp.get("/<int:prescription_id>")
@@ -173,7 +165,7 @@ def stop_prescription(args, prescription_id):
         abort(409, message="This prescription was already stopped.", current=PrescriptionSchema().dump(prescription))
     with refused_as_422():
         prescriptions.stop_prescription(prescription, user=current_user, reason=args["reason"])
-    return _committed(PrescriptionSchema().dump(prescription), 200)
+    return committed(PrescriptionSchema().dump(prescription), 200)
 
 
 # --- lab results -------------------------------------------------------------------------------
@@ -201,7 +193,7 @@ def create_lab_result(args, animal_id):
     animal = get_animal_columns(animal_id)
     with refused_as_422():
         lab = services.add_lab_result(animal, user=current_user, **args)
-    return _committed(LabResultSchema().dump(lab))
+    return committed(LabResultSchema().dump(lab))
 
 
 @animal_records_bp.get("/lab-results/<int:lab_id>")
@@ -222,7 +214,7 @@ def record_lab_result(args, lab_id):
     lab = queries.get_lab_result(lab_id)
     with refused_as_422():
         services.record_lab_outcome(lab, user=current_user, **args)
-    return _committed(LabResultSchema().dump(lab), 200)
+    return committed(LabResultSchema().dump(lab), 200)
 
 
 # --- quarantine --------------------------------------------------------------------------------
@@ -237,7 +229,7 @@ def clear_quarantine(args, animal_id):
     animal = get_animal_columns(animal_id)
     with refused_as_422():
         quarantine.clear_quarantine(animal, user=current_user, **args)
-    return _committed(QuarantineSchema().dump(animal), 200)
+    return committed(QuarantineSchema().dump(animal), 200)
 
 
 # --- euthanasia under an evidence hold ---------------------------------------------------------
@@ -252,4 +244,4 @@ def authorise_euthanasia(args, animal_id):
     animal = get_animal_columns(animal_id)
     with refused_as_422():
         row = deaths.authorise_euthanasia(animal, user=current_user, reason=args["reason"])
-    return _committed(EuthanasiaAuthorisationSchema().dump(row))
+    return committed(EuthanasiaAuthorisationSchema().dump(row))

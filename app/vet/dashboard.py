@@ -23,20 +23,9 @@ from app.care.timing import local_day_bounds
 from app.extensions import db
 from app.vet.models import LabResult, Problem, ProblemStatus
 from app.vet.quarantine import QuarantineState, quarantine_states
+from app.vet.queries import Listed
 
 CAP = 200
-
-
-@dataclass(frozen=True)
-class Section:
-    """The first rows of a list (at most CAP) and how many there are in all."""
-
-    rows: list
-    total: int
-
-    @property
-    def more(self) -> int:
-        return max(0, self.total - len(self.rows))
 
 
 @dataclass(frozen=True)
@@ -63,7 +52,7 @@ def _within(column, facilities: list[Facility]):
     return and_(column.in_([f.id for f in facilities]) if facilities else false(), facility_clause(column))
 
 
-def quarantine_section(facilities: list[Facility], now: datetime) -> Section:
+def quarantine_section(facilities: list[Facility], now: datetime) -> Listed:
     """Animals in care not cleared from quarantine, longest past their expected end first (three queries)."""
     rows = db.session.execute(
         select(Animal, func.count().over())
@@ -74,10 +63,10 @@ def quarantine_section(facilities: list[Facility], now: datetime) -> Section:
     ).all()
     states: list[QuarantineState] = quarantine_states([a for a, _ in rows], _zones(facilities), now)
     states.sort(key=lambda s: (s.days_left, s.animal.accession_number))
-    return Section(states, rows[0][1] if rows else 0)
+    return Listed(states, rows[0][1] if rows else 0)
 
 
-def problems_section(facilities: list[Facility]) -> Section:
+def problems_section(facilities: list[Facility]) -> Listed:
     """Active problems of animals in care, oldest onset first (one query)."""
     rows = db.session.execute(
         select(Problem, func.count().over()).join(Animal, Problem.animal_id == Animal.id)
@@ -86,17 +75,17 @@ def problems_section(facilities: list[Facility]) -> Section:
                Animal.status == AnimalStatus.IN_CARE)
         .order_by(Problem.onset_on.asc().nulls_last(), Problem.created_at, Problem.id).limit(CAP)
     ).all()
-    return Section([problem for problem, _ in rows], rows[0][1] if rows else 0)
+    return Listed([problem for problem, _ in rows], rows[0][1] if rows else 0)
 
 
-def doses_section(facilities: list[Facility], now: datetime) -> tuple[Section, int]:
+def doses_section(facilities: list[Facility], now: datetime) -> tuple[Listed, int]:
     """Open medicate tasks due by the end of each facility's local today, overdue first (one query).
 
     Overdue doses of the last days (ROUND_LOOKBACK, as the round) stay listed until recorded.
     Returns the section and how many of all its rows are overdue.
     """
     if not facilities:
-        return Section([], 0), 0
+        return Listed([], 0), 0
     by_end_of_today = or_(*[
         and_(CareTask.facility_id == f.id,
              CareTask.due_at < local_day_bounds(now.astimezone(ZoneInfo(f.timezone)).date(), ZoneInfo(f.timezone))[1])
@@ -113,10 +102,10 @@ def doses_section(facilities: list[Facility], now: datetime) -> tuple[Section, i
         .order_by(case((overdue, 0), else_=1), CareTask.due_at, CareTask.id).limit(CAP)
     ).all()
     doses = [Dose(task, task_state(task, now), task.enclosure_id or task.animal.enclosure_id) for task, _, _ in rows]
-    return Section(doses, rows[0][1] if rows else 0), int(rows[0][2] or 0) if rows else 0
+    return Listed(doses, rows[0][1] if rows else 0), int(rows[0][2] or 0) if rows else 0
 
 
-def labs_section(facilities: list[Facility], now: datetime) -> Section:
+def labs_section(facilities: list[Facility], now: datetime) -> Listed:
     """Lab results still pending, longest waiting first (one query); an animal that died may still await one."""
     zones = _zones(facilities)
     rows = db.session.execute(
@@ -127,7 +116,7 @@ def labs_section(facilities: list[Facility], now: datetime) -> Section:
     ).all()
     today: dict[int, date] = {fid: now.astimezone(tz).date() for fid, tz in zones.items()}
     labs = [PendingLab(lab, (today[lab.facility_id] - lab.sampled_on).days) for lab, _ in rows]
-    return Section(labs, rows[0][1] if rows else 0)
+    return Listed(labs, rows[0][1] if rows else 0)
 
 
 def vet_dashboard(facilities: list[Facility], now: datetime) -> dict:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _ln
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased, joinedload
 
 from app.animals.models import Animal, AnimalStatus, Attachment, Outcome, OutcomeKind
@@ -24,6 +24,7 @@ from app.vet import dosing, queries
 from app.vet.deaths import pending_authorisation
 from app.vet.models import LabResult, Prescription, PrescriptionStatus, Problem, ProblemStatus
 from app.vet.quarantine import quarantine_state
+from app.vet.queries import Listed, listed
 
 RECENT_EXAMS = 5
 MAX_PROBLEMS = 50
@@ -34,24 +35,6 @@ NOT_GIVEN = (DoseResult.REFUSED, DoseResult.VOMITED, DoseResult.MISSED)
 
 INTERPRETATION_LABELS = {"negative": _l("negative"), "positive": _l("positive"), "inconclusive": _l("inconclusive")}
 TEST_STATE_LABELS = {"missing": _l("no sample"), "pending": _l("pending"), **INTERPRETATION_LABELS}
-
-
-@dataclass(frozen=True)
-class Listed:
-    """The first rows of a list and how many there are in all."""
-
-    rows: list
-    total: int
-
-    @property
-    def more(self) -> int:
-        return max(0, self.total - len(self.rows))
-
-
-def listed(stmt: Select, limit: int) -> Listed:
-    """The first `limit` rows of a one-entity statement with the full count, in one query (a window count)."""
-    rows = db.session.execute(stmt.add_columns(func.count().over()).limit(limit)).all()
-    return Listed([row[0] for row in rows], rows[0][1] if rows else 0)
 
 
 @dataclass(frozen=True)

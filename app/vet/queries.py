@@ -1,7 +1,9 @@
 """Reads of medical records, limited to the user's facilities (a record elsewhere is a 404)."""
 
+from dataclasses import dataclass
+
 from flask import abort
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 
 from app.animals.models import Outcome
@@ -70,3 +72,23 @@ def outcomes_stmt(animal_id: int) -> Select:
 
 def get_outcome(outcome_id: int) -> Outcome:
     return _one_or_404(select(Outcome).where(Outcome.id == outcome_id, facility_clause(Outcome.facility_id)))
+
+
+# --- capped lists: the first rows and how many there are -------------------------------------
+
+@dataclass(frozen=True)
+class Listed:
+    """The first rows of a list and how many there are in all."""
+
+    rows: list
+    total: int
+
+    @property
+    def more(self) -> int:
+        return max(0, self.total - len(self.rows))
+
+
+def listed(stmt: Select, limit: int) -> Listed:
+    """The first `limit` rows of a one-entity statement with the full count, in one query (a window count)."""
+    rows = db.session.execute(stmt.add_columns(func.count().over()).limit(limit)).all()
+    return Listed([row[0] for row in rows], rows[0][1] if rows else 0)

@@ -16,6 +16,7 @@ from app.animals.models import Animal, AnimalStatus, Attachment
 from app.auth.models import User
 from app.care.models import Weight
 from app.care.records import check_weight
+from app.care.services import local_today
 from app.common.db import utcnow
 from app.common.errors import RuleError
 from app.extensions import db
@@ -56,8 +57,6 @@ def _not_future(errors: Errors, field: str, when: datetime | date | None, now: d
 
 
 def _local_today(animal: Animal, now: datetime) -> date:
-    from app.care.services import local_today
-
     return local_today(animal.facility_id, now)
 
 
