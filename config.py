@@ -111,6 +111,26 @@ class Config:
     # A coordinator's authorisation to euthanise under an evidence hold lasts this long.
     EUTHANASIA_AUTHORISATION_HOURS = 72
 
+    # Scheduled jobs and alerts (app/scheduler.py). Intervals in seconds, by job name, override
+    # the job table's defaults; the lease says for how long one scheduler may act unrenewed.
+    SCHEDULER_INTERVALS: dict[str, int] = {}
+    SCHEDULER_LEASE_SECONDS = _env_int("SCHEDULER_LEASE_SECONDS", 60)
+    WEIGHT_ALERT_DAYS = _env_int("WEIGHT_ALERT_DAYS", 30)  # no weight for this long → alert
+    WEIGHT_LOSS_DAYS = 14  # a loss is measured against the heaviest weight of this many days before
+    WEIGHT_LOSS_PERCENT = 10  # warning from this loss, critical from twice it
+    QUARANTINE_ENDING_DAYS = 2
+    READINESS_REVIEW_DAYS = _env_int("READINESS_REVIEW_DAYS", 30)  # past its expected stay, reassess this often
+    ASSESSMENT_EXPIRY_DAYS = 7  # warn this long before a passed assessment expires
+    HOLD_REVIEW_DAYS = _env_int("HOLD_REVIEW_DAYS", 90)  # an evidence hold is confirmed this often
+
+    # The email digest of new alerts: off unless MAIL_SERVER is set.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = _env_int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "rescue-ledger@localhost")
+
     SEED_DEMO_PASSWORD = os.environ.get("SEED_DEMO_PASSWORD", "rescue-ledger-demo")
 
     @classmethod

@@ -136,5 +136,7 @@ def seed_demo_command():
 
 
 def init_cli(app: Flask) -> None:
-    for group in (users_cli, facilities_cli, seed_cli):
+    from app.scheduler import scheduler_cli
+
+    for group in (users_cli, facilities_cli, seed_cli, scheduler_cli):
         app.cli.add_command(group)

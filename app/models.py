@@ -1,5 +1,6 @@
 """Imports every domain's models, so the mapper registry and Alembic see them all."""
 
+from app.alerts.models import Alert, DigestMark, JobRun, SchedulerLease
 from app.animals.models import (
     Animal,
     Attachment,
@@ -28,6 +29,7 @@ from app.releases.models import (
 from app.vet.models import EuthanasiaAuthorisation, Exam, LabResult, Prescription, Problem, QuarantineTest
 
 __all__ = [
+    "Alert",
     "Animal",
     "ApiToken",
     "Assessment",
@@ -39,6 +41,7 @@ __all__ = [
     "CareTemplate",
     "Case",
     "CustodyHandover",
+    "DigestMark",
     "Enclosure",
     "EuthanasiaAuthorisation",
     "EvidenceHoldChange",
@@ -47,6 +50,7 @@ __all__ = [
     "HousingMove",
     "IdempotencyKey",
     "Identifier",
+    "JobRun",
     "LabResult",
     "LoginSession",
     "Observation",
@@ -58,6 +62,7 @@ __all__ = [
     "ReleaseCriterion",
     "ReleasePlan",
     "ReleaseSite",
+    "SchedulerLease",
     "Sequence",
     "Species",
     "Transfer",

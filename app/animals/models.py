@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from app.auth.models import Facility, User
@@ -140,6 +140,8 @@ class EvidenceHoldChange(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     active: Mapped[bool]
+    # A coordinator confirmed an active hold is still needed (the scheduler asks every HOLD_REVIEW_DAYS).
+    is_review: Mapped[bool] = mapped_column(default=False, server_default=false())
     reason: Mapped[str] = mapped_column(Text)
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -57,6 +57,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "release.signoff": VETS,
     "release.observe": STAFF,  # post-release observations
     "transfer.record": COORDINATION,  # transfers within and out of the network, escapes
+    "alert.view": STAFF,  # the inbox shows each role the kinds of alert it is for
+    "alert.handle": STAFF,  # acknowledge or resolve an alert one may see
+    "job_run.view": ADMIN,
 }
 
 
