@@ -80,30 +80,25 @@ def run_job(name: str, now: datetime | None = None, *, scheduled_for: datetime |
     job = JOBS[name]
     now = now or utcnow()
     run = JobRun(job=name, scheduled_for=scheduled_for, as_of=now, runner=runner, started_at=utcnow())
-    db.session.add(run)
     try:
-        db.session.commit()
+        with db.session.begin_nested():
+            db.session.add(run)
     except IntegrityError:
-        db.session.rollback()
         log.info("%s for %s was already run by another scheduler", name, scheduled_for)
         return None
-    run_id = run.id
+    db.session.commit()
     try:
-        with acting_as(f"system:{name}"):
+        # The job's work sits in a savepoint: a failure takes back its writes, not the run's record.
+        with acting_as(f"system:{name}"), db.session.begin_nested():
             items = job.run(now)
-            run.items = items
-            run.status = JobRunStatus.SUCCEEDED
-            run.finished_at = utcnow()
-            db.session.commit()
+        run.items, run.status = items, JobRunStatus.SUCCEEDED
         log.info("%s as of %s: %s items", name, now.isoformat(), items)
-    except Exception as error:
-        db.session.rollback()
+    except Exception as error:  # one job's failure must not stop the others
         log.exception("%s as of %s failed", name, now.isoformat())
-        run = db.session.get(JobRun, run_id)
         run.status = JobRunStatus.FAILED
         run.error = "".join(traceback.format_exception(error))[-4000:]
-        run.finished_at = utcnow()
-        db.session.commit()
+    run.finished_at = utcnow()
+    db.session.commit()
     return run
 
 
@@ -121,11 +116,11 @@ def hold_lease(holder: str, now: datetime, seconds: int) -> SchedulerLease | Non
                                  else_=literal(now, UTCDateTime())))
     ).rowcount
     if not renewed:
-        db.session.add(SchedulerLease(name=LEASE_NAME, holder=holder, expires_at=until, acquired_at=now))
         try:
+            with db.session.begin_nested():
+                db.session.add(SchedulerLease(name=LEASE_NAME, holder=holder, expires_at=until, acquired_at=now))
+        except IntegrityError:  # another holder has the row, unexpired
             db.session.commit()
-        except IntegrityError:  # another holder has the row
-            db.session.rollback()
             return None
     db.session.commit()
     return db.session.execute(select(SchedulerLease).where(SchedulerLease.name == LEASE_NAME)).scalar_one()

@@ -20,12 +20,15 @@ def visible_clause():
     return and_(Alert.kind.in_(kinds_for(current_user.role)), facility_clause(Alert.facility_id))
 
 
-def alerts_stmt(*, status: str | None = AlertStatus.OPEN, kind: str | None = None, animal_id: int | None = None,
+UNRESOLVED = "unresolved"
+
+
+def alerts_stmt(*, status: str | None = UNRESOLVED, kind: str | None = None, animal_id: int | None = None,
                 facility_id: int | None = None) -> Select:
     """Alerts with their subject loaded (animal and species, task and its subject, case), worst and newest first.
 
-    status "open" lists the unresolved, acknowledged ones included, as the inbox shows them;
-    "acknowledged" and "resolved" list only those; None lists all.
+    status "unresolved" lists open and acknowledged ones, as the inbox shows them by default;
+    "open", "acknowledged" and "resolved" list only those; None lists all.
     """
     stmt = (select(Alert)
             .options(joinedload(Alert.animal).joinedload(Animal.species), joinedload(Alert.case),
@@ -34,7 +37,7 @@ def alerts_stmt(*, status: str | None = AlertStatus.OPEN, kind: str | None = Non
                      joinedload(Alert.acknowledged_by), joinedload(Alert.resolved_by))
             .where(visible_clause())
             .order_by(SEVERITY_ORDER, Alert.raised_at.desc(), Alert.id.desc()))
-    if status == AlertStatus.OPEN:
+    if status == UNRESOLVED:
         stmt = stmt.where(Alert.status != AlertStatus.RESOLVED)
     elif status:
         stmt = stmt.where(Alert.status == status)
