@@ -33,8 +33,8 @@ translations: $(MO_FILES)
 run: install translations
 	$(FLASK) db upgrade
 	$(FLASK) seed demo
-	@echo "Rescue Ledger on http://$(HOST):$(PORT)  (demo users: see README; Ctrl-C stops it)"
-	exec $(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - wsgi:app
+	@echo "Rescue Ledger on http://$(HOST):$(PORT) with its scheduler  (demo users: see README; Ctrl-C stops both)"
+	VENV=$(VENV) HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) exec bash scripts/serve-embedded.sh
 
 test: install-dev translations
 	bash scripts/run-tests.sh

@@ -20,6 +20,12 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _env_seconds_by_name(name: str) -> dict[str, int]:
+    """'job=seconds,job=seconds' → {job: seconds} (e.g. SCHEDULER_INTERVALS=flag_overdue_care=60)."""
+    pairs = (item.split("=", 1) for item in os.environ.get(name, "").split(",") if "=" in item)
+    return {key.strip(): int(value) for key, value in pairs}
+
+
 def _embedded_secret_key() -> str:
     """A random key kept under instance/, so the embedded default needs no setup.
 
@@ -113,7 +119,7 @@ class Config:
 
     # Scheduled jobs and alerts (app/scheduler.py). Intervals in seconds, by job name, override
     # the job table's defaults; the lease says for how long one scheduler may act unrenewed.
-    SCHEDULER_INTERVALS: dict[str, int] = {}
+    SCHEDULER_INTERVALS = _env_seconds_by_name("SCHEDULER_INTERVALS")
     SCHEDULER_LEASE_SECONDS = _env_int("SCHEDULER_LEASE_SECONDS", 60)
     WEIGHT_ALERT_DAYS = _env_int("WEIGHT_ALERT_DAYS", 30)  # no weight for this long → alert
     WEIGHT_LOSS_DAYS = 14  # a loss is measured against the heaviest weight of this many days before
@@ -130,6 +136,8 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_FROM = os.environ.get("MAIL_FROM", "rescue-ledger@localhost")
+    # Where users open the app: the base of the links in emails (no request to take it from).
+    SERVER_URL = os.environ.get("SERVER_URL", "http://127.0.0.1:5000")
 
     SEED_DEMO_PASSWORD = os.environ.get("SEED_DEMO_PASSWORD", "rescue-ledger-demo")
 

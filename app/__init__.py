@@ -66,6 +66,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
+    from app.alerts.views import bp as alerts_bp
     from app.animals.views import bp as animals_bp
     from app.api import init_api
     from app.auth.views import bp as auth_bp
@@ -78,7 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from app.vet.receivers import connect_receivers as connect_vet_receivers
     from app.vet.views import bp as vet_bp
 
-    for blueprint in (core_bp, auth_bp, reference_bp, animals_bp, care_bp, vet_bp, releases_bp, admin_bp):
+    for blueprint in (core_bp, auth_bp, reference_bp, animals_bp, care_bp, vet_bp, releases_bp, alerts_bp, admin_bp):
         app.register_blueprint(blueprint)
     connect_receivers()
     connect_vet_receivers()

@@ -88,6 +88,7 @@ def api_blueprint(name: str, import_name: str, description: str) -> SmorestBluep
 
 # Every domain's API blueprint and its URL prefix under /api/v1, in one table.
 def _api_blueprints():
+    from app.alerts.api import alerts_bp, job_runs_bp
     from app.animals.api import animals_bp, cases_bp
     from app.animals.api_attachments import bp as attachments_bp
     from app.auth.api import bp as auth_bp
@@ -118,6 +119,8 @@ def _api_blueprints():
         (sites_bp, "/release-sites"),
         (plans_bp, "/release-plans"),
         (animal_release_bp, ""),  # /animals/<id>/readiness, assessments, outcomes, observations, transfers
+        (alerts_bp, "/alerts"),
+        (job_runs_bp, "/job-runs"),
     ]
 
 

@@ -212,6 +212,8 @@ def run_command():
     """Run the scheduler until Ctrl-C or SIGTERM (only one acts; others wait)."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # APScheduler logs every firing at INFO; our own lines say what ran.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     SchedulerProcess(current_app._get_current_object()).run()
 
 

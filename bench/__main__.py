@@ -5,7 +5,7 @@ import sys
 import time
 
 # Module names under bench/, each with a run() -> dict of figures. Later issues add theirs.
-BENCHMARKS = ["bench.requests", "bench.intake", "bench.care"]
+BENCHMARKS = ["bench.requests", "bench.intake", "bench.care", "bench.alerts"]
 
 
 def main(names: list[str]) -> int:

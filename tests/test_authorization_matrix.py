@@ -136,6 +136,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("PATCH", "api_cases.patch_case"): COORDINATION,
     ("POST", "api_cases.admit_animals"): COORDINATION,
     ("POST", "api_cases.set_evidence_hold"): COORDINATION,
+    ("POST", "api_cases.review_evidence_hold"): COORDINATION,
     ("POST", "api_cases.record_handover"): COORDINATION,
     ("GET", "api_animals.list_animals"): SIGNED_IN,
     ("GET", "api_animals.get_animal"): SIGNED_IN,

@@ -1,4 +1,4 @@
-"""Keeping alerts in step with what a job found: raise the new, update severity, resolve the cleared.
+"""Keeping alerts in step with what a job found: raise the new, update the changed, resolve the cleared.
 
 A job describes its findings as one SELECT with the columns of FINDING_COLUMNS; sync_alerts
 turns it into three set-based statements, whatever the number of rows. Running it twice with
@@ -18,6 +18,8 @@ from app.extensions import db
 # The columns every findings SELECT gives, in this order and with these labels.
 FINDING_COLUMNS = ("dedup_key", "severity", "facility_id", "animal_id", "task_id", "case_id",
                    "reference_at", "reference_value")
+# The columns an unresolved alert takes from each new finding of its key.
+UPDATED_COLUMNS = ("severity", "facility_id", "reference_at", "reference_value")
 
 
 def _insert():
@@ -27,6 +29,8 @@ def _insert():
 
 def sync_alerts(kind: str, findings: Select, now: datetime) -> int:
     """Make the unresolved alerts of `kind` match `findings`; returns how many alerts were raised.
+
+    An unresolved alert still found takes the finding's severity, facility and figures.
 
     A key already resolved by a person is not raised again: they said it was dealt with,
     and the key names the episode (a new weight, a new review makes a new key).
@@ -44,13 +48,15 @@ def sync_alerts(kind: str, findings: Select, now: datetime) -> int:
     raised = db.session.execute(raise_new).rowcount or 0
 
     unresolved = and_(Alert.kind == kind, Alert.status != AlertStatus.RESOLVED)
-    current_severity = (select(found.c.severity).where(found.c.dedup_key == Alert.dedup_key)
-                        .scalar_subquery())
+    # What may change while the key (the subject and episode) stays: the severity, the facility
+    # (an animal transferred within the network takes its alerts along) and the figures shown.
+    current = {name: select(found.c[name]).where(found.c.dedup_key == Alert.dedup_key).scalar_subquery()
+               for name in UPDATED_COLUMNS}
+    changed = or_(*(found.c[name].is_distinct_from(getattr(Alert, name)) for name in UPDATED_COLUMNS))
     db.session.execute(
         update(Alert)
-        .where(unresolved, exists().where(found.c.dedup_key == Alert.dedup_key,
-                                          found.c.severity != Alert.severity))
-        .values(severity=current_severity)
+        .where(unresolved, exists().where(found.c.dedup_key == Alert.dedup_key, changed))
+        .values(**current)
         .execution_options(synchronize_session=False))
     db.session.execute(
         update(Alert)

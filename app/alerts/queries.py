@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 from app.alerts.kinds import kinds_for
 from app.alerts.models import Alert, AlertStatus, JobRun, Severity
 from app.animals.models import Animal
+from app.auth.models import User
 from app.auth.permissions import facility_clause
 from app.care.models import CareTask
 from app.extensions import db
@@ -34,7 +35,9 @@ def alerts_stmt(*, status: str | None = UNRESOLVED, kind: str | None = None, ani
             .options(joinedload(Alert.animal).joinedload(Animal.species), joinedload(Alert.case),
                      joinedload(Alert.facility),
                      joinedload(Alert.task).joinedload(CareTask.enclosure),
-                     joinedload(Alert.acknowledged_by), joinedload(Alert.resolved_by))
+                     # Only their names are shown: not the users' facilities (a selectin load each).
+                     joinedload(Alert.acknowledged_by).lazyload(User.facilities),
+                     joinedload(Alert.resolved_by).lazyload(User.facilities))
             .where(visible_clause())
             .order_by(SEVERITY_ORDER, Alert.raised_at.desc(), Alert.id.desc()))
     if status == UNRESOLVED:

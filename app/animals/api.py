@@ -15,6 +15,7 @@ from app.animals.schemas import (
     CaseSchema,
     HandoverSchema,
     HoldChangeSchema,
+    HoldReviewSchema,
     HoldSchema,
     IntakeSchema,
     MoveResultSchema,
@@ -113,6 +114,19 @@ def set_evidence_hold(args, case_id):
     case = queries.get_case(case_id)
     with refused_as_422():
         change = services.set_evidence_hold(case, active=args["active"], reason=args["reason"], user=current_user)
+    db.session.commit()
+    return change
+
+
+@cases_bp.post("/<int:case_id>/evidence-hold/review")
+@require("case.hold")
+@cases_bp.arguments(HoldReviewSchema)
+@cases_bp.response(201, HoldChangeSchema)
+def review_evidence_hold(args, case_id):
+    """Confirm the case's active evidence hold is still needed, with a reason (clears its review alert)."""
+    case = queries.get_case(case_id)
+    with refused_as_422():
+        change = services.review_evidence_hold(case, reason=args["reason"], user=current_user)
     db.session.commit()
     return change
 

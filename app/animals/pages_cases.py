@@ -123,15 +123,20 @@ def set_hold(case_id: int):
     case = queries.get_case(case_id)
     form = HoldForm()
     if form.validate_on_submit():
-        active = form.active.data == "1"
+        # "review": a coordinator confirms an active hold is still needed (the scheduler asks for it).
+        review, active = form.active.data == "review", form.active.data == "1"
         try:
-            services.set_evidence_hold(case, active=active, reason=form.reason.data or "", user=current_user)
+            if review:
+                services.review_evidence_hold(case, reason=form.reason.data or "", user=current_user)
+            else:
+                services.set_evidence_hold(case, active=active, reason=form.reason.data or "", user=current_user)
         except services.IntakeError as error:
             db.session.rollback()
             show_errors(form, error.fields)
         else:
             db.session.commit()
-            flash(_("The evidence hold is set.") if active else _("The evidence hold is lifted."), "success")
+            flash(_("The evidence hold is confirmed as still needed.") if review
+                  else _("The evidence hold is set.") if active else _("The evidence hold is lifted."), "success")
             return redirect(url_for("animals.case_detail", case_id=case_id))
     return _detail_page(queries.get_case(case_id), hold_form=form, status=422)
 

@@ -141,10 +141,15 @@ class HoldSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
+class HoldReviewSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
 class HoldChangeSchema(Schema):
     id = fields.Integer()
     case_id = fields.Integer()
     active = fields.Boolean()
+    is_review = fields.Boolean()
     reason = fields.String()
     changed_at = fields.AwareDateTime()
     changed_by_id = fields.Integer(allow_none=True)

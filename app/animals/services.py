@@ -121,6 +121,23 @@ def set_evidence_hold(case: Case, *, active: bool, reason: str, user: User | Non
     return change
 
 
+def review_evidence_hold(case: Case, *, reason: str, user: User | None) -> EvidenceHoldChange:
+    """A coordinator confirms an active hold is still needed, with why; kept in the hold's history.
+
+    The scheduler asks for this every HOLD_REVIEW_DAYS, so a hold is never left in place by oversight.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise IntakeError({"reason": [_("Say why the hold is still needed.")]})
+    if not case.evidence_hold:
+        raise IntakeError({"active": [_("Case %(ref)s is not under an evidence hold.", ref=case.reference)]})
+    change = EvidenceHoldChange(case_id=case.id, active=True, is_review=True, reason=reason,
+                                changed_by_id=user.id if user else None)
+    db.session.add(change)
+    db.session.flush()
+    return change
+
+
 def ensure_not_held(animals: Iterable[Animal]) -> None:
     """Raise EvidenceHoldError naming the first held case among these animals' cases."""
     case_ids = {a.case_id for a in animals}

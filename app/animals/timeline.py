@@ -108,7 +108,8 @@ def _holds(animal: Animal, limit: int) -> list[TimelineEntry]:
         .order_by(EvidenceHoldChange.changed_at.desc()).limit(limit)
     ).scalars()
     return [TimelineEntry(at=c.changed_at, kind="hold",
-                          title=str(_l("Evidence hold set") if c.active else _l("Evidence hold lifted")),
+                          title=str(_l("Evidence hold confirmed") if c.is_review
+                                    else _l("Evidence hold set") if c.active else _l("Evidence hold lifted")),
                           detail=c.reason, actor=c.changed_by.name if c.changed_by else "") for c in rows]
 
 

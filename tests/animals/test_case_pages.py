@@ -142,6 +142,21 @@ def test_evidence_hold_set_and_lifted_with_a_reason(client, login, case, db):
     assert db.session.get(Case, case.id).evidence_hold is False
 
 
+def test_an_active_hold_is_confirmed_on_the_case_page(client, login, case, db):
+    login("coordinator")
+    client.post_form(f"/cases/{case.id}/hold", {"active": "1", "reason": "Court order 17/2026"})
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert 'value="review"' in html and "Confirm it is still needed" in html
+    response = client.post_form(f"/cases/{case.id}/hold", {"active": "review", "reason": ""})
+    assert response.status_code == 422 and "Say why the hold is still needed" in response.get_data(as_text=True)
+    response = client.post_form(f"/cases/{case.id}/hold", {"active": "review", "reason": "Appeal lodged"})
+    assert response.status_code == 302
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "confirmed" in html and "Appeal lodged" in html and 'data-testid="hold-banner"' in html
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).evidence_hold is True
+
+
 def test_handover_recorded_through_the_page(client, login, case, db):
     animal = factories.AnimalFactory(case=case)
     login("coordinator")

@@ -81,6 +81,22 @@ def test_evidence_hold_is_set_and_lifted_with_reasons_and_history(client, bearer
     assert client.post(url, json={"active": True, "reason": "x"}, headers=bearer("keeper")).status_code == 403
 
 
+def test_an_active_hold_is_confirmed_with_a_reason_and_kept_in_its_history(client, bearer, case, db):
+    headers = bearer("coordinator")
+    review = f"/api/v1/cases/{case.id}/evidence-hold/review"
+    refused = client.post(review, json={"reason": "still needed"}, headers=headers)
+    assert refused.status_code == 422 and "not under an evidence hold" in str(refused.json["error"]["fields"])
+    client.post(f"/api/v1/cases/{case.id}/evidence-hold", json={"active": True, "reason": "trial"}, headers=headers)
+    assert client.post(review, json={"reason": " "}, headers=headers).status_code == 422
+    confirmed = client.post(review, json={"reason": "appeal pending"}, headers=headers)
+    assert confirmed.status_code == 201 and confirmed.json["is_review"] is True and confirmed.json["active"] is True
+    history = db.session.execute(sa.select(EvidenceHoldChange.active, EvidenceHoldChange.is_review,
+                                           EvidenceHoldChange.reason).order_by(EvidenceHoldChange.id)).all()
+    assert [tuple(h) for h in history] == [(True, False, "trial"), (True, True, "appeal pending")]
+    assert client.get(f"/api/v1/cases/{case.id}", headers=headers).json["evidence_hold"] is True
+    assert client.post(review, json={"reason": "x"}, headers=bearer("vet")).status_code == 403
+
+
 def test_ensure_not_held_names_the_case(db, case, species):
     animal = factories.AnimalFactory(case=case, species=species["pangolin"])
     services.set_evidence_hold(case, active=True, reason="evidence", user=None)
