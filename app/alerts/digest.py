@@ -4,10 +4,11 @@ send_alert_digests(now) is the job (app/scheduler.py runs it daily). One SELECT 
 (user, alert) pair to send, whatever the number of users: active staff, the kinds of alert
 their role is for, at their facilities (every facility for network-wide staff), unresolved,
 raised after the user's DigestMark (or in the FIRST_DIGEST_HOURS before without one) and up
-to `now` less SETTLE. The emails are all written first, then sent over one SMTP connection;
-each one sent moves its reader's mark to that same cutoff, so a second run as of the same time
-sends nothing, and a reader whose email failed keeps their mark (one without a mark gets it
-where their window began), so the same alerts, and any newer ones, go in the next run.
+to `now` less SETTLE. The emails are all written first, then sent over one SMTP connection.
+Each reader's mark is moved to that cutoff just before their email goes, only if it is still
+where this run read it: a second run as of the same time sends nothing, and two runs at once
+send each email once. A reader whose email failed keeps their mark (one without a mark gets
+it where their window began), so the same alerts, and any newer ones, go in the next run.
 """
 
 import logging
@@ -29,7 +30,7 @@ from flask import current_app, g
 from flask_babel import force_locale, format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import and_, exists, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
@@ -53,31 +54,33 @@ SETTLE = timedelta(minutes=15)
 SMTP_TIMEOUT_S = 30
 
 SEVERITY_RANK = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}
-SEVERITY_HEADINGS = {
-    Severity.CRITICAL: _l("Critical"),
-    Severity.WARNING: _l("Warning"),
-    Severity.INFO: _l("For information"),
-}
+# The inbox's words (pages_inbox.SEVERITY_LABELS, in a views module a job should not import).
+SEVERITY_HEADINGS = {Severity.CRITICAL: _l("Critical"), Severity.WARNING: _l("Warning"),
+                     Severity.INFO: _l("Information")}
 
 
 class DigestError(RuntimeError):
-    """The mail server could not be reached, or refused every email: the run is recorded failed."""
+    """The mail server could not be reached, refused the session or every email: the run is recorded failed."""
 
 
 @dataclass
 class Digest:
+    """One user's new alerts, and the mark they were read after."""
+
     user: User
-    since: datetime  # the user's mark, or the start of the first digest's window
+    mark: datetime | None  # the user's DigestMark as this run read it; None before their first digest
+    since: datetime  # the mark, or the start of the first digest's window
     alerts: list[Alert]  # subject loaded, by facility, then worst and newest first
 
 
 def send_alert_digests(now: datetime) -> int:
-    """Email each user their alerts raised since their last digest; returns the number of emails sent.
+    """Email each user their alerts raised since their last digest until SETTLE before `now`; returns emails sent.
 
     Off (0 at once) while MAIL_SERVER is not set. Raises DigestError when the server cannot
     be reached or refuses every email, so run_job records the run failed and no mark moves.
     An email refused, or left unsent when the connection drops, is logged and its user keeps
-    their mark (retried next run) while the others' are sent. Flushes, never commits.
+    their mark (retried next run) while the others' are sent. A user whose mark another run
+    moved meanwhile is skipped: that run sends their email. Flushes, never commits.
     """
     config = current_app.config
     if not config.get("MAIL_SERVER"):
@@ -88,25 +91,28 @@ def send_alert_digests(now: datetime) -> int:
         return 0
     # Written before connecting: a message that cannot be composed fails the run before anyone got one.
     emails = [(digest, compose_email(digest)) for digest in digests]
-    sent = 0
+    sent = failed = 0
     with _smtp_connection(config) as smtp:
         for index, (digest, email) in enumerate(emails):
             user = digest.user
+            if not _claim(digest, until):
+                log.info("Alert digest to user %s left to the run that moved their mark first", user.id)
+                continue
             try:
                 smtp.send_message(email)
             except smtplib.SMTPServerDisconnected as error:
-                _connection_lost(config, emails[index:], error)
+                failed += _connection_lost(config, digest, until, emails[index + 1:], error)
                 break
             except smtplib.SMTPException as error:  # this recipient or this message was refused
                 log.error("Alert digest to user %s <%s> not sent (retried next run): %s", user.id, user.email, error)
-                _keep_mark(digest)
+                _unclaim(digest, until)
+                failed += 1
                 continue
             except OSError as error:  # the connection broke (reset, timeout)
-                _connection_lost(config, emails[index:], error)
+                failed += _connection_lost(config, digest, until, emails[index + 1:], error)
                 break
-            _mark_sent(user.id, until)
             sent += 1
-    if not sent:
+    if failed and not sent:
         raise DigestError(f"no alert digest could be sent through {config['MAIL_SERVER']}:{config['MAIL_PORT']} "
                           f"({len(emails)} to send); see the log")
     return sent
@@ -121,7 +127,7 @@ def pending_digests(until: datetime) -> list[Digest]:
     window_start = literal(until - timedelta(hours=FIRST_DIGEST_HOURS), UTCDateTime())
     since = func.coalesce(DigestMark.sent_until, window_start, type_=UTCDateTime())
     rows = db.session.execute(
-        select(User, Alert, since.label("since"))
+        select(User, Alert, DigestMark.sent_until.label("mark"), since.label("since"))
         .join(Alert, _role_sees_kind())
         .outerjoin(DigestMark, DigestMark.user_id == User.id)
         .where(User.is_active, Alert.status != AlertStatus.RESOLVED,
@@ -134,7 +140,7 @@ def pending_digests(until: datetime) -> list[Digest]:
     digests = []
     for _user_id, group in groupby(rows, key=lambda row: row.User.id):
         group = list(group)
-        digests.append(Digest(user=group[0].User, since=group[0].since,
+        digests.append(Digest(user=group[0].User, mark=group[0].mark, since=group[0].since,
                               alerts=sorted((row.Alert for row in group), key=_reading_order)))
     return digests
 
@@ -192,7 +198,8 @@ def _body(digest: Digest, base_url: str) -> str:
             for alert in alerts:
                 kind = KINDS.get(alert.kind)
                 lines.append(f"  - {kind.label if kind else alert.kind}: {message_for(alert)}")
-                lines.append(f"    {base_url}/alerts?{urlencode({'kind': alert.kind})}")
+                query = urlencode({"kind": alert.kind, "facility_id": alert.facility_id})  # the inbox's filters
+                lines.append(f"    {base_url}/alerts?{query}")
             lines.append("")
     lines += [_("All your alerts: %(url)s", url=f"{base_url}/alerts"), "", "-- ",
               _("Rescue Ledger emails you once a day when alerts for your role and facilities were raised "
@@ -252,31 +259,50 @@ def _smtp_connection(config) -> Iterator[smtplib.SMTP]:
             smtp.close()
 
 
-def _connection_lost(config, unsent: list, error: Exception) -> None:
+def _connection_lost(config, current: Digest, until: datetime, unsent: list, error: Exception) -> int:
+    """The email being sent and those after it wait for the next run; returns how many."""
     log.error("Connection to the mail server %s:%s lost; %d alert digests left for the next run: %s",
-              config["MAIL_SERVER"], config["MAIL_PORT"], len(unsent), error)
+              config["MAIL_SERVER"], config["MAIL_PORT"], 1 + len(unsent), error)
+    _unclaim(current, until)
     for digest, _email in unsent:
-        _keep_mark(digest)
+        _keep_window(digest)
+    return 1 + len(unsent)
 
 
-def _upsert():
-    return postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+def _claim(digest: Digest, until: datetime) -> bool:
+    """Move the user's mark to `until` if it is still where this run read it; False if another run moved it.
 
-
-def _keep_mark(digest: Digest) -> None:
-    """A user whose email failed keeps their mark; one without a mark gets one where their window began.
-
-    Without it, the next run's window (the last FIRST_DIGEST_HOURS) would start after
-    the alerts this email failed to carry, and they would never be sent.
+    Done before the email goes, so that two runs at once do not both send it: on PostgreSQL
+    the second waits on the row until the first commits, then finds the mark moved; SQLite
+    lets one writer at a time. A mark never moves back: `until` is after the one read.
     """
-    db.session.execute(_upsert()(DigestMark).values(user_id=digest.user.id, sent_until=digest.since)
+    if digest.mark is None:
+        statement = (_insert()(DigestMark).values(user_id=digest.user.id, sent_until=until)
+                     .on_conflict_do_nothing(index_elements=[DigestMark.user_id]))
+    else:
+        statement = (update(DigestMark)
+                     .where(DigestMark.user_id == digest.user.id, DigestMark.sent_until == digest.mark)
+                     .values(sent_until=until))
+    return db.session.execute(statement.execution_options(synchronize_session=False)).rowcount == 1
+
+
+def _unclaim(digest: Digest, until: datetime) -> None:
+    """The email failed: the mark goes back where the window began, for the next run to send it."""
+    db.session.execute(update(DigestMark)
+                       .where(DigestMark.user_id == digest.user.id, DigestMark.sent_until == until)
+                       .values(sent_until=digest.since)
+                       .execution_options(synchronize_session=False))
+
+
+def _keep_window(digest: Digest) -> None:
+    """An email not tried: a user without a mark gets one where their window began.
+
+    Without it, the next run's first-digest window (the last FIRST_DIGEST_HOURS) would start
+    after the alerts this email was to carry, and they would never be sent.
+    """
+    db.session.execute(_insert()(DigestMark).values(user_id=digest.user.id, sent_until=digest.since)
                        .on_conflict_do_nothing(index_elements=[DigestMark.user_id]))
 
 
-def _mark_sent(user_id: int, until: datetime) -> None:
-    """The user has had every alert raised up to `until` (insert or update; a mark never moves back)."""
-    statement = _upsert()(DigestMark).values(user_id=user_id, sent_until=until)
-    db.session.execute(statement.on_conflict_do_update(
-        index_elements=[DigestMark.user_id],
-        set_={"sent_until": case((DigestMark.sent_until > statement.excluded.sent_until, DigestMark.sent_until),
-                                 else_=statement.excluded.sent_until)}))
+def _insert():
+    return postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert

@@ -44,8 +44,10 @@ def sync_alerts(kind: str, findings: Select, now: datetime) -> int:
                       *(found.c[name] for name in FINDING_COLUMNS)).where(~known)
     raise_new = (_insert()
                  .from_select(["kind", "status", "raised_at", *FINDING_COLUMNS], new_rows)
-                 .on_conflict_do_nothing(index_elements=["dedup_key"], index_where=UNRESOLVED))
-    raised = db.session.execute(raise_new).rowcount or 0
+                 .on_conflict_do_nothing(index_elements=["dedup_key"], index_where=UNRESOLVED)
+                 # An INSERT's rowcount is otherwise lost once its cursor closes (psycopg gives -1).
+                 .execution_options(preserve_rowcount=True))
+    raised = db.session.execute(raise_new).rowcount
 
     unresolved = and_(Alert.kind == kind, Alert.status != AlertStatus.RESOLVED)
     # What may change while the key (the subject and episode) stays: the severity, the facility

@@ -9,7 +9,8 @@ so clearing it and falling into it again is a new alert.
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import DateTime, Float, Integer, Select, String, and_, case, cast, func, literal, null, or_, select
+from sqlalchemy import (DateTime, Float, Integer, Numeric, Select, String, and_, case, cast, func, literal, null, or_,
+                        select)
 
 from app.alerts.models import Severity
 from app.animals.models import Animal, AnimalStatus, Case, EvidenceHoldChange, Releasability
@@ -95,7 +96,7 @@ def weight_missing(now: datetime) -> Select:
 def weight_loss(now: datetime) -> Select:
     """Animals in care whose latest weight is 10% or more below their heaviest of the 14 days before it.
 
-    Critical from 20%. The key names the latest weight: a new weighing ends the episode.
+    Critical from 20%; the loss is taken to a tenth of a percent, the figure the alert shows. The key names the latest weight: a new weighing ends the episode.
     """
     days = current_app.config["WEIGHT_LOSS_DAYS"]
     ranked = (select(Weight.animal_id, Weight.id, Weight.grams, Weight.measured_at,
@@ -109,12 +110,14 @@ def weight_loss(now: datetime) -> Select:
                                 earlier.c.measured_at < latest.c.measured_at,
                                 days_between(earlier.c.measured_at, latest.c.measured_at) <= days))
             .group_by(latest.c.animal_id).subquery("peak"))
-    loss = (peak.c.grams - latest.c.grams) * 100.0 / peak.c.grams
+    # Judged as shown, to a tenth of a percent: SQLite divides in floating point, where an exact
+    # 10% (123.0 g down to 110.7 g) comes out a hair under; PostgreSQL rounds only numerics.
+    loss = func.round(cast((peak.c.grams - latest.c.grams) * 100.0 / peak.c.grams, Numeric), 1)
     threshold = current_app.config["WEIGHT_LOSS_PERCENT"]
     return (select(*_finding(_key("weight_loss", Animal.id, latest.c.id),
                              case((loss >= 2 * threshold, Severity.CRITICAL.value), else_=Severity.WARNING.value),
                              Animal.facility_id, animal_id=Animal.id, reference_at=latest.c.measured_at,
-                             reference_value=func.round(loss, 1)))
+                             reference_value=loss))
             .join(latest, latest.c.animal_id == Animal.id).join(peak, peak.c.animal_id == Animal.id)
             .where(_in_care(), loss >= threshold))
 

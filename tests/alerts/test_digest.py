@@ -12,13 +12,16 @@ from babel.dates import format_date
 from flask_babel import get_locale, get_timezone
 from sqlalchemy import select
 
-from app.alerts.digest import DigestError, pending_digests, send_alert_digests
+from app.alerts import digest
+from app.alerts.digest import SETTLE, DigestError, pending_digests, send_alert_digests
 from app.alerts.models import AlertStatus, DigestMark, JobRunStatus
 from app.care.models import CareTask
 from app.extensions import db as _db
 from app.scheduler import run_job
 from tests import factories
 from tests.alerts.conftest import NOW
+
+SEND = NOW + SETTLE  # a digest run that carries the alerts raised up to NOW
 
 
 def free_port() -> int:
@@ -104,7 +107,7 @@ def test_off_by_default_sends_nothing(app, db, smtp_server, make_user, make_aler
     make_user("keeper")
     make_alert("weight_missing")
 
-    assert send_alert_digests(NOW) == 0
+    assert send_alert_digests(SEND) == 0
     assert smtp_server.received == []
     assert marks() == {}
 
@@ -122,7 +125,7 @@ def test_each_user_gets_the_kinds_of_their_role_at_their_facilities(
     make_alert("quarantine_ending", animal=quarantine_here, severity="info")  # vets and coordinators
     make_alert("weight_missing", animal=weight_there)  # another facility
 
-    assert send_alert_digests(NOW) == 3
+    assert send_alert_digests(SEND) == 3
 
     assert mail_on.recipients() == {keeper.email, coordinator.email, network_coordinator.email}
     assert viewer.email not in mail_on.recipients()
@@ -148,7 +151,7 @@ def test_a_user_without_new_alerts_gets_no_email(mail_on, make_user, make_alert,
     make_alert("weight_missing", facility_id=other_facility.id)
     make_alert("release_ready")  # a kind keepers are not for
 
-    assert send_alert_digests(NOW) == 1
+    assert send_alert_digests(SEND) == 1
     assert keeper.email not in mail_on.recipients()
     assert keeper.id not in marks()
 
@@ -158,15 +161,15 @@ def test_nothing_to_send_connects_to_nothing(app, db, monkeypatch, make_user):
     monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
     monkeypatch.setitem(app.config, "MAIL_PORT", free_port())  # nobody listens there
 
-    assert send_alert_digests(NOW) == 0
+    assert send_alert_digests(SEND) == 0
 
 
 def test_a_second_run_as_of_the_same_time_sends_nothing(mail_on, make_user, make_alert):
     make_user("keeper")
     make_alert("weight_missing")
 
-    assert send_alert_digests(NOW) == 1
-    assert send_alert_digests(NOW) == 0
+    assert send_alert_digests(SEND) == 1
+    assert send_alert_digests(SEND) == 0
     assert len(mail_on.received) == 1
 
 
@@ -174,11 +177,11 @@ def test_an_alert_raised_after_the_mark_is_sent_next_time_alone(mail_on, make_us
     keeper = make_user("keeper")
     old, new = animal(), animal()
     make_alert("weight_missing", animal=old, raised_at=NOW - timedelta(hours=1))
-    assert send_alert_digests(NOW) == 1
+    assert send_alert_digests(SEND) == 1
 
     make_alert("weight_missing", animal=new, raised_at=NOW + timedelta(hours=3))
     tomorrow = NOW + timedelta(days=1)
-    assert send_alert_digests(tomorrow) == 1
+    assert send_alert_digests(tomorrow + SETTLE) == 1
 
     latest = body_of(mail_on.received[-1])
     assert new.accession_number in latest
@@ -193,11 +196,27 @@ def test_the_first_digest_covers_the_last_day_and_nothing_after_now(mail_on, mak
     make_alert("weight_missing", animal=recent, raised_at=NOW - timedelta(hours=23))
     make_alert("weight_missing", animal=later, raised_at=NOW + timedelta(minutes=1))
 
-    assert send_alert_digests(NOW) == 1
+    assert send_alert_digests(SEND) == 1
     body = body_of(mail_on.received[0])
     assert recent.accession_number in body
     assert too_old.accession_number not in body
     assert later.accession_number not in body
+
+
+def test_alerts_of_jobs_perhaps_still_running_wait_for_the_next_digest(mail_on, make_user, make_alert, animal):
+    """A job that started at NOW commits its alerts, dated NOW, when it ends: maybe after the digest read."""
+    keeper = make_user("keeper")
+    settled, recent = animal(), animal()
+    make_alert("weight_missing", animal=settled, raised_at=NOW - SETTLE)
+    make_alert("weight_missing", animal=recent, raised_at=NOW - SETTLE + timedelta(minutes=1))
+
+    assert send_alert_digests(NOW) == 1
+    assert marks() == {keeper.id: NOW - SETTLE}
+    assert recent.accession_number not in body_of(mail_on.received[0])
+
+    assert send_alert_digests(NOW + timedelta(days=1)) == 1
+    assert recent.accession_number in body_of(mail_on.received[1])
+    assert settled.accession_number not in body_of(mail_on.received[1])
 
 
 def test_resolved_alerts_are_not_sent_acknowledged_ones_are(mail_on, make_user, make_alert, animal):
@@ -206,7 +225,7 @@ def test_resolved_alerts_are_not_sent_acknowledged_ones_are(mail_on, make_user, 
     make_alert("weight_missing", animal=resolved, status=AlertStatus.RESOLVED)
     make_alert("weight_missing", animal=acknowledged, status=AlertStatus.ACKNOWLEDGED)
 
-    assert send_alert_digests(NOW) == 1
+    assert send_alert_digests(SEND) == 1
     body = body_of(mail_on.to(keeper.email))
     assert acknowledged.accession_number in body
     assert resolved.accession_number not in body
@@ -216,7 +235,7 @@ def test_only_resolved_alerts_send_nothing(mail_on, make_user, make_alert):
     make_user("keeper")
     make_alert("weight_missing", status=AlertStatus.RESOLVED)
 
-    assert send_alert_digests(NOW) == 0
+    assert send_alert_digests(SEND) == 0
     assert mail_on.received == []
 
 
@@ -236,7 +255,7 @@ def test_the_body_lists_each_message_by_facility_and_severity_with_links(
     make_alert("hold_review", case=factories.CaseFactory(facility=other_facility, reference="C-2026-0042"),
                severity="info", reference_at=NOW - timedelta(days=100))
 
-    assert send_alert_digests(NOW) == 1
+    assert send_alert_digests(SEND) == 1
     message = mail_on.to(coordinator.email)
     body = body_of(message)
 
@@ -248,10 +267,12 @@ def test_the_body_lists_each_message_by_facility_and_severity_with_links(
     assert f"{weighed.accession_number} has not been weighed since" in body
     assert "Clean for Macaque house was due at" in body
     assert "The evidence hold on case C-2026-0042 was last set or reviewed on" in body
-    assert "https://ledger.example.org/alerts?kind=care_overdue" in body
-    assert "https://ledger.example.org/alerts?kind=weight_missing" in body
+    assert f"https://ledger.example.org/alerts?kind=care_overdue&facility_id={facility.id}" in body
+    assert f"https://ledger.example.org/alerts?kind=weight_missing&facility_id={facility.id}" in body
+    assert f"https://ledger.example.org/alerts?kind=hold_review&facility_id={other_facility.id}" in body
+    assert "All your alerts: https://ledger.example.org/alerts" in body.splitlines()
     # Facilities by code (KOH before PTK), then the worst first within each.
-    order = [body.index(text) for text in ("Koh Kong Release Station (KOH)", "For information",
+    order = [body.index(text) for text in ("Koh Kong Release Station (KOH)", "Information",
                                            "Phnom Tamao (PTK)", "Critical", "Care overdue",
                                            "Warning", "No recent weight")]
     assert order == sorted(order)
@@ -268,7 +289,7 @@ def test_dates_in_the_users_language_and_facility_time_zone(
     make_alert("weight_missing", animal=animal(other_facility), reference_at=weighed_at)
 
     locale_before, zone_before = str(get_locale()), get_timezone()
-    assert send_alert_digests(NOW) == 2
+    assert send_alert_digests(SEND) == 2
 
     assert format_date(date(2026, 6, 10), "medium", locale="km") in body_of(mail_on.to(reader_km.email))
     assert "Jun 9, 2026" in body_of(mail_on.to(reader_utc.email))
@@ -283,10 +304,10 @@ def test_an_unreachable_server_fails_the_run_and_moves_no_mark(app, db, monkeypa
     monkeypatch.setitem(app.config, "MAIL_PORT", free_port())  # nobody listens there
 
     with pytest.raises(DigestError, match="cannot reach the mail server"):
-        send_alert_digests(NOW)
+        send_alert_digests(SEND)
     assert marks() == {}
 
-    run = run_job("send_alert_digest", NOW)
+    run = run_job("send_alert_digest", SEND)
     assert run.status == JobRunStatus.FAILED
     assert "cannot reach the mail server" in run.error
     assert marks() == {}
@@ -300,14 +321,14 @@ def test_a_refused_email_is_logged_and_its_user_keeps_the_mark(mail_on, make_use
     mail_on.refuse.add(refused.email)
 
     with caplog.at_level(logging.ERROR, logger="rescue_ledger.alerts.digest"):
-        assert send_alert_digests(NOW) == 1
+        assert send_alert_digests(SEND) == 1
     assert mail_on.recipients() == {accepted.email}
     # The refused one's window is kept from where it began, or the next run's would start after this alert.
     assert marks() == {accepted.id: NOW, refused.id: NOW - timedelta(hours=24)}
     assert f"<{refused.email}> not sent" in caplog.text
 
     mail_on.refuse.clear()
-    assert send_alert_digests(NOW + timedelta(days=1)) == 1  # retried: the alert is still new for them
+    assert send_alert_digests(SEND + timedelta(days=1)) == 1  # retried: the alert is still new for them
     assert mail_on.recipients() == {accepted.email, refused.email}
 
 
@@ -316,11 +337,26 @@ def test_a_dropped_connection_leaves_the_rest_for_the_next_run(mail_on, make_use
     make_alert("weight_missing")
     mail_on.hang_up_on.add(dropped.email)
 
-    assert send_alert_digests(NOW) == 1
+    assert send_alert_digests(SEND) == 1
 
     assert mail_on.recipients() == {first.email}
     window_start = NOW - timedelta(hours=24)
     assert marks() == {first.id: NOW, dropped.id: window_start, after.id: window_start}
+
+
+def test_two_runs_at_once_send_each_email_once(mail_on, make_user, make_alert, monkeypatch):
+    """A run that read the marks before another run moved them leaves those users to that run."""
+    marked, first_timer = make_user("keeper"), make_user("keeper")
+    _db.session.add(DigestMark(user_id=marked.id, sent_until=NOW - timedelta(hours=2)))
+    make_alert("weight_missing", raised_at=NOW - timedelta(hours=1))
+    read_before = pending_digests(NOW)  # the slower run has read the marks...
+    assert send_alert_digests(SEND) == 2  # ...when the faster one sends and moves them
+
+    monkeypatch.setattr(digest, "pending_digests", lambda until: read_before)
+    assert send_alert_digests(SEND) == 0
+
+    assert len(mail_on.received) == 2
+    assert marks() == {marked.id: NOW, first_timer.id: NOW}
 
 
 def test_every_email_refused_fails_the_run(mail_on, make_user, make_alert):
@@ -328,7 +364,7 @@ def test_every_email_refused_fails_the_run(mail_on, make_user, make_alert):
     make_alert("weight_missing")
     mail_on.refuse.add(keeper.email)
 
-    run = run_job("send_alert_digest", NOW)
+    run = run_job("send_alert_digest", SEND)
 
     assert run.status == JobRunStatus.FAILED
     assert "no alert digest could be sent" in run.error
@@ -341,7 +377,7 @@ def test_through_the_job_runner(mail_on, make_user, make_alert, other_facility):
     make_user("vet", facilities=[other_facility])  # nothing for them
     make_alert("weight_missing")
 
-    run = run_job("send_alert_digest", NOW)
+    run = run_job("send_alert_digest", SEND)
 
     assert run.status == JobRunStatus.SUCCEEDED, run.error
     assert run.items == 2 == len(mail_on.received)

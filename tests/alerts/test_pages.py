@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
+
 from app.alerts.models import Alert, AlertStatus
 from app.alerts.services import AlertError
 from app.care.models import CareTask

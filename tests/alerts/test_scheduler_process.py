@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -64,7 +65,7 @@ def _stop(process: subprocess.Popen) -> None:
 
 @pytest.fixture
 def scheduler_db(_tmp_dir, tmp_path):
-    url = fresh_database_url(_tmp_dir, f"scheduler{os.getpid()}")
+    url = fresh_database_url(_tmp_dir, f"scheduler_{uuid.uuid4().hex[:8]}")  # one per test
     app = create_app(make_config(url))
     reset_schema(app)
     yield app, url
