@@ -277,13 +277,15 @@ def _claim(digest: Digest, until: datetime) -> bool:
     lets one writer at a time. A mark never moves back: `until` is after the one read.
     """
     if digest.mark is None:
-        statement = (_insert()(DigestMark).values(user_id=digest.user.id, sent_until=until)
+        statement = (_insert()(DigestMark.__table__).values(user_id=digest.user.id, sent_until=until)
                      .on_conflict_do_nothing(index_elements=[DigestMark.user_id]))
     else:
         statement = (update(DigestMark)
                      .where(DigestMark.user_id == digest.user.id, DigestMark.sent_until == digest.mark)
                      .values(sent_until=until))
-    return db.session.execute(statement.execution_options(synchronize_session=False)).rowcount == 1
+    # An INSERT's rowcount is otherwise lost once its cursor closes (psycopg gives -1).
+    statement = statement.execution_options(preserve_rowcount=True, synchronize_session=False)
+    return db.session.execute(statement).rowcount == 1
 
 
 def _unclaim(digest: Digest, until: datetime) -> None:
@@ -300,7 +302,7 @@ def _keep_window(digest: Digest) -> None:
     Without it, the next run's first-digest window (the last FIRST_DIGEST_HOURS) would start
     after the alerts this email was to carry, and they would never be sent.
     """
-    db.session.execute(_insert()(DigestMark).values(user_id=digest.user.id, sent_until=digest.since)
+    db.session.execute(_insert()(DigestMark.__table__).values(user_id=digest.user.id, sent_until=digest.since)
                        .on_conflict_do_nothing(index_elements=[DigestMark.user_id]))
 
 

@@ -1,23 +1,28 @@
 """What each alert job looks for, as one SELECT per kind in the shape engine.FINDING_COLUMNS names.
 
 Every statement is set-based: it reads the whole population in SQL and returns only the
-rows that need an alert. The dedup key names the subject and, where a condition can
-come back, the episode (the latest weight, the latest assessment, the last hold review),
-so clearing it and falling into it again is a new alert.
+rows that need an alert (quarantine first reads the facilities' time zones, to count local
+days). The dedup key names the subject and, where a condition can come back, the episode
+(the latest weight, the latest assessment, the last hold review), so clearing it and
+falling into it again is a new alert.
 """
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import (DateTime, Float, Integer, Numeric, Select, String, and_, case, cast, func, literal, null, or_,
-                        select)
+from sqlalchemy import DateTime, Float, Integer, Select, String, and_, case, cast, func, literal, null, or_, select
+from sqlalchemy.types import Numeric
 
 from app.alerts.models import Severity
 from app.animals.models import Animal, AnimalStatus, Case, EvidenceHoldChange, Releasability
+from app.auth.models import Facility
 from app.care.models import CareKind, CareTask, Weight
 from app.care.queries import overdue_clause
+from app.care.timing import local_day_bounds
 from app.common.db import UTCDateTime
 from app.common.sqltime import days_between
+from app.extensions import db
 from app.reference.models import Species
 from app.releases.models import Assessment, AssessmentResult, PlannedAnimal, PlanStatus, ReleasePlan
 
@@ -96,7 +101,8 @@ def weight_missing(now: datetime) -> Select:
 def weight_loss(now: datetime) -> Select:
     """Animals in care whose latest weight is 10% or more below their heaviest of the 14 days before it.
 
-    Critical from 20%; the loss is taken to a tenth of a percent, the figure the alert shows. The key names the latest weight: a new weighing ends the episode.
+    Critical from 20%; the loss is taken to a tenth of a percent, the figure the alert shows.
+    The key names the latest weight: a new weighing ends the episode.
     """
     days = current_app.config["WEIGHT_LOSS_DAYS"]
     ranked = (select(Weight.animal_id, Weight.id, Weight.grams, Weight.measured_at,
@@ -124,24 +130,45 @@ def weight_loss(now: datetime) -> Select:
 
 # --- quarantine ------------------------------------------------------------------------------
 
+def _days_to_local_today(now: datetime):
+    """Days (fractional) from each animal's intake to the start of its facility's local today.
+
+    Its ceiling is the number of local days since the day of intake, the count by which
+    app.vet.quarantine says when a quarantine ends (the local day of intake plus the
+    species' days). The facilities' zones are read first; a CASE picks each row's midnight.
+    A daylight-saving change in between shifts it by an hour (Cambodia keeps none).
+    """
+    zones = db.session.execute(select(Facility.timezone).distinct()).scalars().all()
+    midnights = {zone: literal(local_day_bounds(now.astimezone(ZoneInfo(zone)).date(), ZoneInfo(zone))[0],
+                               UTCDateTime()) for zone in zones}
+    midnight = case(midnights, value=Facility.timezone, else_=_now(now)) if midnights else _now(now)
+    return days_between(Animal.admitted_at, midnight)
+
+
+def _in_quarantine():
+    return and_(_in_care(), Animal.quarantine_cleared_on.is_(None), Species.quarantine_days > 0)
+
+
 def quarantine_ending(now: datetime) -> Select:
-    """Animals not yet cleared whose expected quarantine end is within QUARANTINE_ENDING_DAYS."""
-    in_days = days_between(Animal.admitted_at, _now(now))
+    """Animals not yet cleared whose quarantine ends today or within QUARANTINE_ENDING_DAYS local days.
+
+    Days left = quarantine days - ceil(days since intake), so 0..N days left is the range below.
+    """
+    days = _days_to_local_today(now)
     return (select(*_finding(_key("quarantine_ending", Animal.id), Severity.INFO.value, Animal.facility_id,
                              animal_id=Animal.id))
-            .join(Species, Species.id == Animal.species_id)
-            .where(_in_care(), Animal.quarantine_cleared_on.is_(None), Species.quarantine_days > 0,
-                   in_days >= Species.quarantine_days - current_app.config["QUARANTINE_ENDING_DAYS"],
-                   in_days < Species.quarantine_days))
+            .join(Species, Species.id == Animal.species_id).join(Facility, Facility.id == Animal.facility_id)
+            .where(_in_quarantine(),
+                   days > Species.quarantine_days - current_app.config["QUARANTINE_ENDING_DAYS"] - 1,
+                   days <= Species.quarantine_days))
 
 
 def quarantine_overdue(now: datetime) -> Select:
-    """Animals past their expected quarantine end that no vet has cleared."""
+    """Animals whose quarantine ended before the facility's local today and that no vet has cleared."""
     return (select(*_finding(_key("quarantine_overdue", Animal.id), Severity.WARNING.value, Animal.facility_id,
                              animal_id=Animal.id))
-            .join(Species, Species.id == Animal.species_id)
-            .where(_in_care(), Animal.quarantine_cleared_on.is_(None), Species.quarantine_days > 0,
-                   days_between(Animal.admitted_at, _now(now)) >= Species.quarantine_days))
+            .join(Species, Species.id == Animal.species_id).join(Facility, Facility.id == Animal.facility_id)
+            .where(_in_quarantine(), _days_to_local_today(now) > Species.quarantine_days))
 
 
 # --- releases --------------------------------------------------------------------------------

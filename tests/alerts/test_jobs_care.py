@@ -28,7 +28,7 @@ from app.vet.deaths import record_death
 from app.vet.prescriptions import prescribe
 from tests import factories
 from tests.alerts.conftest import NOW
-from tests.alerts.jobs_support import assert_resolved_by_job, by_key, fresh, rows, run_twice, summary, unresolved
+from tests.alerts.jobs_support import assert_resolved_by_job, by_key, fresh, rows, run_twice, summary
 from tests.vet.conftest import weigh
 
 MORNING = datetime(2026, 6, 10, 0, 0, tzinfo=UTC)  # 07:00 in Phnom Penh: schedules made before the round

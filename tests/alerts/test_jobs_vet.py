@@ -75,16 +75,21 @@ def test_no_weight_for_30_days_is_an_alert_per_animal(admit):
 
 def test_a_new_weight_or_leaving_care_resolves_it(admit):
     weighed, gone = admit(), admit()
-    for animal in (weighed, gone):
+    lot = admit(species=turtles(), intake_quantity=50)
+    for animal in (weighed, gone, lot):
         weigh(animal, 5000, at=NOW - 40 * DAY)
     jobs.flag_weights(NOW)
-    assert len(unresolved()) == 2
+    assert len(unresolved()) == 3
 
     record_weight(weighed, user=None, grams=5050, measured_at=LATER - timedelta(minutes=5), now=LATER)
     record_death(gone, user=None, occurred_at=LATER - timedelta(minutes=5), now=LATER)
+    record_death(lot, user=None, occurred_at=LATER - timedelta(minutes=5), count=49, now=LATER)  # one is left
     assert run_twice(jobs.flag_weights, LATER) == 0
-    for row in rows():
+    resolved = {row.animal_id: row for row in rows() if row.status == "resolved"}
+    assert set(resolved) == {weighed.id, gone.id}
+    for row in resolved.values():
         assert_resolved_by_job(row, LATER)
+    assert [(row.animal_id, row.status) for row in unresolved()] == [(lot.id, "open")]
 
 
 def test_resolved_by_hand_it_stays_resolved_until_the_next_weighing_is_overdue(admit, make_user):
@@ -185,7 +190,7 @@ def test_a_late_entry_heavier_weight_makes_the_same_alert_worse(admit):
 
 
 def test_a_loss_resolved_by_hand_is_not_raised_again_for_that_weighing(admit, vet):
-    animal, _ = losing(admit, 1000, 850)
+    losing(admit, 1000, 850)
     jobs.flag_weights(NOW)
     [alert] = rows("weight_loss")
     resolve_alert(fresh(alert.id), user=vet, now=NOW)
