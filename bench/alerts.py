@@ -53,7 +53,7 @@ SIZE = os.environ.get("BENCH_ALERTS_SIZE", "M")
 DATABASES = [name.strip().lower() for name in os.environ.get("BENCH_ALERTS_DATABASES", "sqlite,postgresql").split(",")]
 MEASURE_ROUNDS = int(os.environ.get("BENCH_ALERTS_ROUNDS", "1"))
 EXPLAIN = os.environ.get("BENCH_ALERTS_EXPLAIN") == "1"
-NOW_LOCAL = "16:45"  # after the 15:00 feeds' grace (16:00), before they turn critical (17:00)
+NOW_LOCAL = "16:45"  # the open 08:00 feeds critical (since 10:00), the open 09:00 cleans warnings (until 17:00)
 ESCALATE_FROM = "09:45"  # the 08:00 feeds are overdue (09:00) but not yet critical (10:00)
 ESCALATE_CAP_S = 300  # the escalating run is stopped past this (its per-row subqueries can take very long)
 RESOLVE_AFTER = timedelta(minutes=5)  # the next trigger of the 5-minute job
@@ -70,6 +70,7 @@ class _Statements:
     def __init__(self):
         self.engine = db.engine
         self.statements: list[tuple[str, object, float]] = []
+        self.failed: set[int] = set()  # indexes of statements that raised (interrupted)
 
     def _before(self, conn, _cursor, _statement, _parameters, _context, _executemany):
         conn.info.setdefault("bench_started", []).append(time.perf_counter())
@@ -78,18 +79,29 @@ class _Statements:
         started = conn.info["bench_started"].pop()
         self.statements.append((statement, parameters, time.perf_counter() - started))
 
+    def _error(self, context):
+        if context.connection is not None and context.connection.info.get("bench_started"):
+            self._after(context.connection, None, context.statement, context.parameters, None, False)
+            self.failed.add(len(self.statements) - 1)
+
     def __enter__(self):
         sa.event.listen(self.engine, "before_cursor_execute", self._before)
         sa.event.listen(self.engine, "after_cursor_execute", self._after)
+        sa.event.listen(self.engine, "handle_error", self._error)
         return self
 
     def __exit__(self, *_exc):
         sa.event.remove(self.engine, "before_cursor_execute", self._before)
         sa.event.remove(self.engine, "after_cursor_execute", self._after)
+        sa.event.remove(self.engine, "handle_error", self._error)
 
     def work(self) -> list[tuple[str, object, float]]:
         """The statements without SAVEPOINT/RELEASE bookkeeping."""
         return [s for s in self.statements if not _BOOKKEEPING.match(s[0])]
+
+    def timings(self) -> str:
+        return " | ".join(f"{_label(s)} {_ms(seconds)} ms{' (interrupted)' if n in self.failed else ''}"
+                          for n, (s, _p, seconds) in enumerate(self.statements) if not _BOOKKEEPING.match(s))
 
 
 def _label(statement: str) -> str:
@@ -171,7 +183,7 @@ def _repeat(kind: str, prepare, now: datetime, restore=None, cap_s=None) -> tupl
 def _breakdown(runs: list) -> str:
     """The statements of the median run, each with its time."""
     _elapsed, _items, counted = sorted(runs, key=lambda run: run[0])[len(runs) // 2]
-    return " | ".join(f"{_label(s)} {_ms(seconds)} ms" for s, _p, seconds in counted.work())
+    return counted.timings()
 
 
 def _execute(sql: str, **params) -> None:

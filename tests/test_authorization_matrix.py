@@ -15,6 +15,7 @@ from decimal import Decimal
 import pytest
 from PIL import Image
 
+from app.alerts.models import Alert
 from app.animals.attachments import add_attachment
 from app.care import services as care_services
 from app.care.models import CareTask, Weight
@@ -137,6 +138,11 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "api_cases.admit_animals"): COORDINATION,
     ("POST", "api_cases.set_evidence_hold"): COORDINATION,
     ("POST", "api_cases.review_evidence_hold"): COORDINATION,
+    ("GET", "api_alerts.list_alerts"): STAFF,
+    ("GET", "api_alerts.get_alert"): STAFF,
+    ("POST", "api_alerts.acknowledge_alert"): STAFF,
+    ("POST", "api_alerts.resolve_alert"): STAFF,
+    ("GET", "api_job_runs.list_job_runs"): ADMIN,
     ("POST", "api_cases.record_handover"): COORDINATION,
     ("GET", "api_animals.list_animals"): SIGNED_IN,
     ("GET", "api_animals.get_animal"): SIGNED_IN,
@@ -283,7 +289,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
 
 # Routes whose records belong to a facility: another facility's vet gets 404.
 SCOPED_ARGS = {"enclosure_id", "facility_id", "case_id", "animal_id", "attachment_id", "schedule_id", "task_id",
-               "problem_id", "prescription_id", "lab_id", "outcome_id", "plan_id"}
+               "problem_id", "prescription_id", "lab_id", "outcome_id", "plan_id", "alert_id"}
 
 # Valid bodies for API writes, so that the record lookup (404) is reached, not validation (422).
 BODIES = {
@@ -374,6 +380,11 @@ def world(db, facility, other_facility):
     # Two days ahead: never "in the past" at the facility, whatever the hour in UTC.
     plan = create_plan(site=site, planned_on=utcnow().date() + timedelta(days=2), user=None,
                        animals=[{"animal_id": animal.id, "count": 1, "override_reason": "matrix"}])
+    # A kind every staff role sees, so each one reaches the alert (or another facility's vet gets 404).
+    alert = Alert(kind="weight_missing", severity="warning", dedup_key=f"weight_missing:{animal.id}:matrix",
+                  facility_id=facility.id, animal_id=animal.id)
+    db.session.add(alert)
+    db.session.flush()
     return {
         "enclosure_id": enclosure.id, "other_enclosure_id": other_enclosure.id, "facility_id": facility.id,
         "species_id": animal.species_id, "case_id": case.id, "animal_id": animal.id, "user_id": target.id,
@@ -381,6 +392,7 @@ def world(db, facility, other_facility):
         "schedule_id": schedule.id, "template_id": template.id, "task_id": task.id,
         "problem_id": problem.id, "prescription_id": prescription.id, "lab_id": lab.id, "outcome_id": outcome.id,
         "test_id": quarantine_test.id, "site_id": site.id, "criterion_id": criterion.id, "plan_id": plan.id,
+        "alert_id": alert.id,
         "other_facility_id": other_facility.id, "now": utcnow().isoformat(), "today": utcnow().date().isoformat(),
         "later": (utcnow().date() + timedelta(days=2)).isoformat(),
     }
