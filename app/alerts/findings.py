@@ -192,9 +192,16 @@ def release_candidates() -> Select:
 
 
 def release_ready(animal_ids: list[int]) -> Select:
-    """The animals readiness found ready (a short list, read by release_candidates first)."""
-    return (select(*_finding(_key("release_ready", Animal.id), Severity.INFO.value, Animal.facility_id,
-                             animal_id=Animal.id))
+    """The animals readiness found ready (a short list, read by release_candidates first).
+
+    The key names the animal's latest place in a plan (0: never planned): once a plan it
+    was in is cancelled, its readiness is news again, even if an earlier alert was dismissed.
+    """
+    last_planned = (select(PlannedAnimal.animal_id, func.max(PlannedAnimal.id).label("planned_id"))
+                    .where(PlannedAnimal.animal_id.in_(animal_ids)).group_by(PlannedAnimal.animal_id).subquery())
+    return (select(*_finding(_key("release_ready", Animal.id, func.coalesce(last_planned.c.planned_id, 0)),
+                             Severity.INFO.value, Animal.facility_id, animal_id=Animal.id))
+            .outerjoin(last_planned, last_planned.c.animal_id == Animal.id)
             .where(Animal.id.in_(animal_ids)))
 
 

@@ -5,8 +5,9 @@ auditor read the same alert each in their own language.
 """
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
-from flask_babel import format_date, format_datetime, get_timezone
+from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 
 from app.alerts.models import Alert
@@ -25,8 +26,10 @@ def _day(value) -> str:
 
 
 def _quarantine_end(alert: Alert):
+    """The local day of intake at the animal's facility plus the species' days, as the vet's pages count it."""
     animal = alert.animal
-    return animal.admitted_at.astimezone(get_timezone()).date() + timedelta(days=animal.species.quarantine_days)
+    zone = ZoneInfo(alert.facility.timezone)
+    return animal.admitted_at.astimezone(zone).date() + timedelta(days=animal.species.quarantine_days)
 
 
 def message_for(alert: Alert) -> str:

@@ -36,7 +36,7 @@ class Alert(Base):
     it twice. A job resolves its alerts when their condition clears (resolved_by empty);
     a person may resolve one by hand, and the same key is then not raised again.
     reference_at and reference_value carry the figures the message shows: when the task
-    was due, when quarantine ends, when the last weight was taken, the percentage lost.
+    was due, when the last weight was taken, the percentage lost, when an assessment expires.
     """
 
     __tablename__ = "alerts"

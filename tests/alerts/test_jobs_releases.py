@@ -15,7 +15,7 @@ from app.alerts.services import acknowledge_alert, resolve_alert
 from app.animals.models import Releasability
 from app.animals.services import review_evidence_hold, set_evidence_hold
 from app.extensions import db
-from app.releases.models import Assessment, ReleaseSite
+from app.releases.models import Assessment, PlannedAnimal, ReleaseSite
 from app.releases.plans import cancel_plan, create_plan
 from app.releases.seed import seed_release_criteria
 from app.releases.services import record_assessment
@@ -116,8 +116,8 @@ def test_animals_that_became_ready_are_flagged(macaque, other_facility, criteria
 
     assert run_twice(jobs.flag_release_readiness, NOW) == 2
     assert sorted((r.kind, r.animal_id, r.facility_id, r.severity, r.status, r.dedup_key) for r in rows()) == [
-        ("release_ready", ready.id, ready.facility_id, "info", "open", f"release_ready:{ready.id}"),
-        ("release_ready", lot.id, other_facility.id, "info", "open", f"release_ready:{lot.id}"),
+        ("release_ready", ready.id, ready.facility_id, "info", "open", f"release_ready:{ready.id}:0"),
+        ("release_ready", lot.id, other_facility.id, "info", "open", f"release_ready:{lot.id}:0"),
     ]
     assert all((r.task_id, r.case_id, r.reference_at, r.reference_value) == (None, None, None, None) for r in rows())
     assert {r.animal_id for r in rows()}.isdisjoint({unassessed.id, resident.id, held.id})
@@ -136,8 +136,10 @@ def test_a_release_plan_resolves_it_and_cancelling_the_plan_raises_it_anew(macaq
     cancel_plan(plan, user=coordinator, reason="Site flooded", now=LATER)
     assert run_twice(jobs.flag_release_readiness, LATER + DAY) == 1
     old, new = rows()
-    assert (old.id, old.status) == (first.id, "resolved")
-    assert (new.dedup_key, new.status, new.raised_at) == (first.dedup_key, "open", LATER + DAY)
+    assert (old.id, old.status, old.dedup_key) == (first.id, "resolved", f"release_ready:{animal.id}:0")
+    planned_id = db.session.scalar(select(PlannedAnimal.id).where(PlannedAnimal.plan_id == plan.id))
+    assert (new.dedup_key, new.status, new.raised_at) == (f"release_ready:{animal.id}:{planned_id}", "open",
+                                                          LATER + DAY)
 
 
 def test_a_hold_an_expired_assessment_or_leaving_care_resolves_it(macaque, coordinator):
@@ -158,18 +160,19 @@ def test_a_hold_an_expired_assessment_or_leaving_care_resolves_it(macaque, coord
         (expiring.id, "warning", "open")]
 
 
-def test_a_ready_alert_resolved_by_hand_is_never_raised_again(macaque, site, coordinator):
+def test_a_ready_alert_resolved_by_hand_stays_resolved_until_a_plan_of_it_is_cancelled(macaque, site, coordinator):
     animal = macaque()
     jobs.flag_release_readiness(NOW)
     [alert] = rows()
     resolve_alert(fresh(alert.id), user=coordinator, now=NOW)
-    plan = create_plan(site=site, planned_on=date(2026, 6, 20), animals=[{"animal_id": animal.id}],
-                       user=coordinator, now=NOW)
-    jobs.flag_release_readiness(LATER)
-    cancel_plan(plan, user=coordinator, reason="Permit refused", now=LATER)
+    assert run_twice(jobs.flag_release_readiness, LATER) == 0
+    assert summary() == [(alert.id, "release_ready", "info", "resolved", f"release_ready:{animal.id}:0")]
 
-    assert run_twice(jobs.flag_release_readiness, LATER + DAY) == 0
-    assert summary() == [(alert.id, "release_ready", "info", "resolved", f"release_ready:{animal.id}")]
+    plan = create_plan(site=site, planned_on=date(2026, 6, 20), animals=[{"animal_id": animal.id}],
+                       user=coordinator, now=LATER)
+    cancel_plan(plan, user=coordinator, reason="Permit refused", now=LATER)
+    assert run_twice(jobs.flag_release_readiness, LATER + DAY) == 1
+    assert [r.status for r in rows()] == ["resolved", "open"]
 
 
 # --- readiness reviews -------------------------------------------------------------------------------
