@@ -21,12 +21,14 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import case, func, literal, or_, select, update
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.alerts import digest
 from app.alerts import jobs as alert_jobs
 from app.alerts.models import JobRun, JobRunStatus, SchedulerLease
+from app.alerts.queries import last_runs
 from app.care import jobs as care_jobs
 from app.common.audit import acting_as
 from app.common.db import UTCDateTime, utcnow
@@ -44,18 +46,18 @@ class Job:
     name: str
     run: Callable[[datetime], int]
     every_seconds: int  # the default; SCHEDULER_INTERVALS may change it per deployment
-    description: str
+    description: object  # a lazy string, shown on the admin's job runs page
 
 
 JOBS = {job.name: job for job in (
-    Job("make_care_tasks", care_jobs.make_care_tasks, 15 * 60, "Care tasks for today and tomorrow"),
-    Job("flag_overdue_care", alert_jobs.flag_overdue_care, 5 * 60, "Overdue care tasks and doses"),
-    Job("flag_weights", alert_jobs.flag_weights, 60 * 60, "No recent weight; weight loss"),
-    Job("flag_quarantine", alert_jobs.flag_quarantine, 60 * 60, "Quarantine ending or past its end"),
+    Job("make_care_tasks", care_jobs.make_care_tasks, 15 * 60, _l("Care tasks for today and tomorrow")),
+    Job("flag_overdue_care", alert_jobs.flag_overdue_care, 5 * 60, _l("Overdue care tasks and doses")),
+    Job("flag_weights", alert_jobs.flag_weights, 60 * 60, _l("No recent weight; weight loss")),
+    Job("flag_quarantine", alert_jobs.flag_quarantine, 60 * 60, _l("Quarantine ending or past its end")),
     Job("flag_release_readiness", alert_jobs.flag_release_readiness, 60 * 60,
-        "Ready for release; readiness reviews overdue; assessments expiring"),
-    Job("flag_evidence_holds", alert_jobs.flag_evidence_holds, 24 * 60 * 60, "Evidence holds to review"),
-    Job("send_alert_digest", digest.send_alert_digests, 24 * 60 * 60, "Email digest of new alerts"),
+        _l("Ready for release; readiness reviews overdue; assessments expiring")),
+    Job("flag_evidence_holds", alert_jobs.flag_evidence_holds, 24 * 60 * 60, _l("Evidence holds to review")),
+    Job("send_alert_digest", digest.send_alert_digests, 24 * 60 * 60, _l("Email digest of new alerts")),
 )}
 
 
@@ -220,8 +222,7 @@ def run_command():
 @scheduler_cli.command("list")
 def list_command():
     """The jobs, how often each runs, and its last run."""
-    last = {run.job: run for run in db.session.execute(
-        select(JobRun).where(JobRun.id.in_(select(func.max(JobRun.id)).group_by(JobRun.job)))).scalars()}
+    last = last_runs(list(JOBS))
     for name, job in JOBS.items():
         run = last.get(name)
         seen = (f"last {run.status} at {run.started_at:%Y-%m-%d %H:%M:%S}Z, {run.items} items" if run

@@ -10,7 +10,6 @@ button was (a path within the site, else the inbox) with a flash; an alert alrea
 resolved says so and by whom, it is never an error page.
 """
 
-from urllib.parse import urlsplit
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -26,6 +25,7 @@ from app.alerts.views import bp
 from app.auth.permissions import require
 from app.common.filters import localtime
 from app.common.pagination import paginate
+from app.common.security import is_local_path
 from app.extensions import db
 from app.reference.queries import visible_facilities
 from app.reference.views import page_arg, per_page_arg
@@ -126,17 +126,9 @@ def inbox():
 # --- acknowledge and resolve ----------------------------------------------------------------------
 
 def _back() -> str:
-    """The form's `next` when it is a path of this site, else the inbox.
-
-    Refused: other hosts ("//host", "https://host"), and backslashes and control characters,
-    which browsers read as slashes or drop ("/\\host", "/\\t/host" lead elsewhere).
-    """
+    """The form's `next` when it is a path of this site, else the inbox."""
     target = request.form.get("next", "")
-    parts = urlsplit(target)
-    if (target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc
-            and "\\" not in target and all(ord(c) > 32 and ord(c) != 127 for c in target)):
-        return target
-    return url_for("alerts.inbox")
+    return target if is_local_path(target) else url_for("alerts.inbox")
 
 
 def _already_resolved(alert: Alert) -> str:

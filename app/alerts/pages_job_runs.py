@@ -13,14 +13,12 @@ from flask import current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import or_, select
 
 from app.alerts.models import JobRun, JobRunStatus
-from app.alerts.queries import job_runs_stmt
+from app.alerts.queries import job_runs_stmt, last_runs
 from app.alerts.views import bp
 from app.auth.permissions import require
 from app.common.pagination import paginate
-from app.extensions import db
 from app.reference.views import page_arg, per_page_arg
 
 RUN_STATUS_LABELS = {JobRunStatus.RUNNING.value: _l("Running"), JobRunStatus.SUCCEEDED.value: _l("Succeeded"),
@@ -35,16 +33,6 @@ class JobLine:
     description: str
     every_seconds: int
     last: JobRun | None
-
-
-def last_runs(names: list[str]) -> dict[str, JobRun]:
-    """The newest run of each job, by job name (one query; a job never run is absent)."""
-    if not names:
-        return {}
-    newest = [select(JobRun.id).where(JobRun.job == name).order_by(JobRun.started_at.desc(), JobRun.id.desc())
-              .limit(1).scalar_subquery() for name in names]
-    rows = db.session.execute(select(JobRun).where(or_(*(JobRun.id == run_id for run_id in newest)))).scalars()
-    return {run.job: run for run in rows}
 
 
 def every(seconds: int) -> str:

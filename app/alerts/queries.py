@@ -2,7 +2,7 @@
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.alerts.kinds import kinds_for
@@ -73,3 +73,13 @@ def job_runs_stmt(*, job: str | None = None, status: str | None = None) -> Selec
     if status:
         stmt = stmt.where(JobRun.status == status)
     return stmt
+
+
+def last_runs(names: list[str]) -> dict[str, JobRun]:
+    """The newest run of each job, by job name (one query; a job never run is absent)."""
+    if not names:
+        return {}
+    newest = [select(JobRun.id).where(JobRun.job == name).order_by(JobRun.started_at.desc(), JobRun.id.desc())
+              .limit(1).scalar_subquery() for name in names]
+    rows = db.session.execute(select(JobRun).where(or_(*(JobRun.id == run_id for run_id in newest)))).scalars()
+    return {run.job: run for run in rows}

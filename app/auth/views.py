@@ -1,6 +1,5 @@
 """Sign in, sign out, change password, and the user's own API tokens."""
 
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -15,6 +14,7 @@ from app.auth.queries import find_user_by_email
 from app.auth.services import AccountError, set_password
 from app.auth.sessions import end_session, start_session
 from app.auth.throttle import throttled
+from app.common.security import is_local_path
 from app.extensions import db
 
 bp = Blueprint("auth", __name__)
@@ -25,7 +25,7 @@ _ALLOWED_BEFORE_CHANGE = {"auth.change_password", "auth.logout", "static", "core
 
 def _safe_next(target: str | None) -> str:
     """Only local paths, so the sign-in page cannot be used to send people elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    if is_local_path(target):
         return target
     return url_for("core.home")
 

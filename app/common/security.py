@@ -1,5 +1,7 @@
 """CSRF checks, security headers on every response, no caching of pages with personal data."""
 
+from urllib.parse import urlsplit
+
 from flask import Flask, current_app, g, request
 from flask_login import current_user
 
@@ -69,6 +71,19 @@ def form_checks_csrf(view):
     """
     view.form_checks_csrf = True
     return view
+
+
+def is_local_path(target: str | None) -> bool:
+    """A path of this site, safe to redirect to after a form (never another host).
+
+    Refused: other hosts ("//host", "https://host"), and backslashes and control characters,
+    which browsers read as slashes or drop ("/\\host", "/\\t/host" lead elsewhere).
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    parts = urlsplit(target)
+    return (not parts.scheme and not parts.netloc and "\\" not in target
+            and all(ord(c) > 32 and ord(c) != 127 for c in target))
 
 
 def init_security(app: Flask) -> None:

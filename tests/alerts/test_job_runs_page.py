@@ -57,7 +57,7 @@ def test_the_job_table_shows_every_job_its_interval_and_last_run(client, login, 
     login("admin")
     html = _text(client.get("/admin/job-runs"))
     for name, job in JOBS.items():
-        assert f'data-job="{name}"' in html and job.description in html
+        assert f'data-job="{name}"' in html and str(job.description) in html
     weights = _job_line(html, "flag_weights")
     assert "every hour" in weights and 'data-status="succeeded"' in weights and "2 min 5 s" in weights
     assert ">7<" in weights

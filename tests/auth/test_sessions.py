@@ -1,5 +1,6 @@
 """Sign-in and sign-out; sessions end on the server, so a copied cookie stops working."""
 
+import pytest
 import sqlalchemy as sa
 
 from app.auth.models import LoginSession
@@ -66,14 +67,23 @@ def test_deactivated_user_cannot_sign_in(client, make_user, db):
     assert client.get("/animals").status_code == 302
 
 
-def test_next_parameter_only_redirects_to_local_paths(client, make_user):
+@pytest.mark.parametrize("target", ["https://evil.example/phish", "//evil.example", "/\\evil.example",
+                                    "/\t/evil.example"])
+def test_next_parameter_only_redirects_to_local_paths(client, make_user, target):
     user = make_user("keeper")
     token = client.csrf_token()
     response = client.post(
-        "/login?next=https://evil.example/phish",
+        "/login", query_string={"next": target},
         data={"email": user.email, "password": DEFAULT_PASSWORD, "csrf_token": token},
     )
     assert response.headers["Location"] == "/"
+
+
+def test_next_parameter_keeps_a_local_path(client, make_user):
+    user = make_user("keeper")
+    response = client.post("/login", query_string={"next": "/animals?status=in_care"},
+                           data={"email": user.email, "password": DEFAULT_PASSWORD, "csrf_token": client.csrf_token()})
+    assert response.headers["Location"] == "/animals?status=in_care"
 
 
 def test_login_without_csrf_token_is_refused(client, make_user):
