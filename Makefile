@@ -48,7 +48,7 @@ bench: install-dev translations
 	if [ $$status -eq 3 ]; then $(PY) -m bench; else exit $$status; fi
 
 messages: install
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o messages.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -o messages.pot .
 	$(VENV)/bin/pybabel update --no-fuzzy-matching -i messages.pot -d app/translations
 	$(MAKE) translations
 

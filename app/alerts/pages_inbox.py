@@ -14,6 +14,7 @@ resolved says so and by whom, it is never an error page.
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user
 
 from app.alerts.kinds import KINDS, kinds_for
@@ -30,16 +31,18 @@ from app.extensions import db
 from app.reference.queries import visible_facilities
 from app.reference.views import page_arg, per_page_arg
 
+# An alert's "resolved", not a medical problem's (the same English word, another in Khmer).
+RESOLVED = lazy_pgettext("alert status", "Resolved")
 # The inbox's status filter; "open" alerts are the new ones, not yet acknowledged.
 STATUS_FILTERS = {
     UNRESOLVED: _l("Unresolved"),
     AlertStatus.OPEN.value: _l("New"),
     AlertStatus.ACKNOWLEDGED.value: _l("Acknowledged"),
-    AlertStatus.RESOLVED.value: _l("Resolved"),
+    AlertStatus.RESOLVED.value: RESOLVED,
     "all": _l("All"),
 }
 STATUS_LABELS = {AlertStatus.OPEN.value: _l("New"), AlertStatus.ACKNOWLEDGED.value: _l("Acknowledged"),
-                 AlertStatus.RESOLVED.value: _l("Resolved")}
+                 AlertStatus.RESOLVED.value: RESOLVED}
 SEVERITY_LABELS = {"critical": _l("Critical"), "warning": _l("Warning"), "info": _l("Information")}
 
 
