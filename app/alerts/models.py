@@ -45,6 +45,8 @@ class Alert(Base):
     __table_args__ = (
         Index("uq_alerts_unresolved_key", "dedup_key", unique=True,
               sqlite_where=UNRESOLVED, postgresql_where=UNRESOLVED),
+        # The jobs look every finding's key up among all alerts, resolved by hand ones included.
+        Index("ix_alerts_dedup_key", "dedup_key"),
         Index("ix_alerts_status_facility", "status", "facility_id"),
         Index("ix_alerts_kind_status", "kind", "status"),
     )

@@ -79,6 +79,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_alerts_raised_at'), ['raised_at'], unique=False)
         batch_op.create_index('ix_alerts_status_facility', ['status', 'facility_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_alerts_task_id'), ['task_id'], unique=False)
+        batch_op.create_index('ix_alerts_dedup_key', ['dedup_key'], unique=False)
         batch_op.create_index('uq_alerts_unresolved_key', ['dedup_key'], unique=True, sqlite_where=sa.text("status <> 'resolved'"), postgresql_where=sa.text("status <> 'resolved'"))
 
     with op.batch_alter_table('evidence_hold_changes', schema=None) as batch_op:
@@ -93,6 +94,7 @@ def downgrade():
         batch_op.drop_column('is_review')
 
     with op.batch_alter_table('alerts', schema=None) as batch_op:
+        batch_op.drop_index('ix_alerts_dedup_key')
         batch_op.drop_index('uq_alerts_unresolved_key', sqlite_where=sa.text("status <> 'resolved'"), postgresql_where=sa.text("status <> 'resolved'"))
         batch_op.drop_index(batch_op.f('ix_alerts_task_id'))
         batch_op.drop_index('ix_alerts_status_facility')
