@@ -19,7 +19,7 @@ from app.alerts.models import UNRESOLVED, Alert, AlertStatus
 from app.extensions import db
 
 # The columns every findings SELECT gives, in this order and with these labels.
-FINDING_COLUMNS = ("dedup_key", "severity", "facility_id", "animal_id", "task_id", "case_id",
+FINDING_COLUMNS = ("kind", "dedup_key", "severity", "facility_id", "animal_id", "task_id", "case_id",
                    "reference_at", "reference_value")
 # What may change while the key (the subject and episode) stays: the severity, the facility
 # (an animal transferred within the network takes its alerts along) and the figures shown.
@@ -35,7 +35,7 @@ def _insert():
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Alert)
 
 
-def _difference(kind: str, findings: Select) -> Select:
+def _difference(kinds: tuple[str, ...], findings: Select) -> Select:
     """Rows (alert_id, alert_status, *FINDING_COLUMNS): what differs between findings and alerts.
 
     alert_id empty: a finding to raise. Both set: an alert to update. Finding empty
@@ -54,21 +54,25 @@ def _difference(kind: str, findings: Select) -> Select:
     cleared = (
         select(_alerts.c.id, _alerts.c.status,
                *(cast(null(), _alerts.c[name].type).label(name) for name in FINDING_COLUMNS))
-        .where(_alerts.c.kind == kind, _alerts.c.status != AlertStatus.RESOLVED,
+        .where(_alerts.c.kind.in_(kinds), _alerts.c.status != AlertStatus.RESOLVED,
                _alerts.c.dedup_key.not_in(select(found.c.dedup_key))))
     return union_all(raise_or_update, cleared)
 
 
-def sync_alerts(kind: str, findings: Select, now: datetime) -> int:
-    """Make the unresolved alerts of `kind` match `findings`; returns how many alerts were raised.
+def sync_alerts(kinds: tuple[str, ...], *findings: Select, now: datetime) -> int:
+    """Make the unresolved alerts of `kinds` match the findings; returns how many alerts were raised.
+
+    Several findings SELECTs (of these kinds) are read as one, so a job with two kinds of
+    alert still reads its difference in one statement.
 
     An unresolved alert still found takes the finding's severity, facility and figures; one
     no longer found is resolved as of `now` (by nobody). Flushes nothing of the session's
     own objects; the caller commits.
     """
-    rows = db.session.execute(_difference(kind, findings)).mappings().all()
-    new = [{**{name: row[name] for name in FINDING_COLUMNS}, "kind": kind, "status": AlertStatus.OPEN.value,
-            "raised_at": now} for row in rows if row["alert_id"] is None]
+    found = findings[0] if len(findings) == 1 else union_all(*findings)
+    rows = db.session.execute(_difference(kinds, found)).mappings().all()
+    new = [{**{name: row[name] for name in FINDING_COLUMNS}, "status": AlertStatus.OPEN.value, "raised_at": now}
+           for row in rows if row["alert_id"] is None]
     changed = [{"b_id": row["alert_id"], **{f"b_{name}": row[name] for name in UPDATED_COLUMNS}}
                for row in rows if row["alert_id"] is not None and row["dedup_key"] is not None]
     cleared = [row["alert_id"] for row in rows if row["dedup_key"] is None]

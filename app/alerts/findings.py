@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import DateTime, Float, Integer, Select, String, and_, case, cast, func, literal, null, or_, select
+from sqlalchemy import Float, Integer, Select, String, and_, case, cast, func, literal, null, or_, select
 from sqlalchemy.types import Numeric
 
 from app.alerts.models import Severity
@@ -29,9 +29,13 @@ from app.releases.models import Assessment, AssessmentResult, PlannedAnimal, Pla
 OPEN_PLAN = ReleasePlan.status.in_((PlanStatus.DRAFT.value, PlanStatus.APPROVED.value))
 
 
-def _key(prefix: str, *parts) -> object:
-    """'prefix:part:part' built in SQL from ids (strings concatenate the same on both databases)."""
-    expression = literal(prefix, String)
+def _text(value) -> object:
+    return literal(value, String) if isinstance(value, str) else value
+
+
+def _key(kind, *parts) -> object:
+    """'kind:part:part' built in SQL from ids (strings concatenate the same on both databases)."""
+    expression = _text(kind)
     for part in parts:
         expression = expression + literal(":", String) + cast(part, String)
     return expression
@@ -40,14 +44,14 @@ def _key(prefix: str, *parts) -> object:
 # The SQL type of each optional column, so a NULL in a subquery is typed (PostgreSQL reads an
 # untyped NULL there as text, which an integer column then refuses).
 _OPTIONAL = {"animal_id": Integer(), "task_id": Integer(), "case_id": Integer(),
-             "reference_at": DateTime(timezone=True), "reference_value": Float()}
+             "reference_at": UTCDateTime(), "reference_value": Float()}
 
 
-def _finding(key, severity, facility_id, **optional) -> list:
-    """The columns of one finding: key, severity and facility, then the optional subject and figures."""
-    if isinstance(severity, str):
-        severity = literal(severity, String)
-    columns = [key.label("dedup_key"), severity.label("severity"), facility_id.label("facility_id")]
+def _finding(kind, key_parts: tuple, severity, facility_id, **optional) -> list:
+    """The columns of one finding: kind, key (the kind and key_parts), severity and facility,
+    then the optional subject and figures. Kind and severity are names or SQL expressions."""
+    columns = [_text(kind).label("kind"), _key(kind, *key_parts).label("dedup_key"),
+               _text(severity).label("severity"), facility_id.label("facility_id")]
     for name, type_ in _OPTIONAL.items():
         value = optional.get(name)
         columns.append((cast(null(), type_) if value is None else value).label(name))
@@ -64,8 +68,8 @@ def _in_care():
 
 # --- daily care ------------------------------------------------------------------------------
 
-def overdue_tasks(now: datetime, *, doses: bool) -> Select:
-    """Open tasks past their grace (doses, or every other kind); critical past twice the grace.
+def overdue_tasks(now: datetime) -> Select:
+    """Open tasks past their grace, doses and other care apart; critical past twice the grace.
 
     A task's overdue_at is its due time plus one grace, so "overdue by more than twice
     the grace" is overdue_at + grace < now, worked out per kind against bound times.
@@ -73,13 +77,12 @@ def overdue_tasks(now: datetime, *, doses: bool) -> Select:
     graces = current_app.config["CARE_GRACE_MINUTES"]
     critical = or_(*(and_(CareTask.kind == kind, CareTask.overdue_at < now - timedelta(minutes=minutes))
                      for kind, minutes in graces.items()))
-    prefix = "dose_overdue" if doses else "care_overdue"
-    is_dose = CareTask.kind == CareKind.MEDICATE
-    return (select(*_finding(_key(prefix, CareTask.id),
+    kind = case((CareTask.kind == CareKind.MEDICATE, "dose_overdue"), else_="care_overdue")
+    return (select(*_finding(kind, (CareTask.id,),
                              case((critical, Severity.CRITICAL.value), else_=Severity.WARNING.value),
                              CareTask.facility_id, animal_id=CareTask.animal_id, task_id=CareTask.id,
                              reference_at=CareTask.due_at))
-            .where(overdue_clause(now), is_dose if doses else ~is_dose))
+            .where(overdue_clause(now)))
 
 
 # --- weights ---------------------------------------------------------------------------------
@@ -91,7 +94,7 @@ def weight_missing(now: datetime) -> Select:
               .group_by(Weight.animal_id).subquery())
     since = func.coalesce(latest.c.measured_at, Animal.admitted_at)
     limit = now - timedelta(days=current_app.config["WEIGHT_ALERT_DAYS"])
-    return (select(*_finding(_key("weight_missing", Animal.id, func.coalesce(latest.c.weight_id, 0)),
+    return (select(*_finding("weight_missing", (Animal.id, func.coalesce(latest.c.weight_id, 0)),
                              Severity.INFO.value, Animal.facility_id, animal_id=Animal.id,
                              reference_at=latest.c.measured_at))
             .outerjoin(latest, latest.c.animal_id == Animal.id)
@@ -120,7 +123,7 @@ def weight_loss(now: datetime) -> Select:
     # 10% (123.0 g down to 110.7 g) comes out a hair under; PostgreSQL rounds only numerics.
     loss = func.round(cast((peak.c.grams - latest.c.grams) * 100.0 / peak.c.grams, Numeric), 1)
     threshold = current_app.config["WEIGHT_LOSS_PERCENT"]
-    return (select(*_finding(_key("weight_loss", Animal.id, latest.c.id),
+    return (select(*_finding("weight_loss", (Animal.id, latest.c.id),
                              case((loss >= 2 * threshold, Severity.CRITICAL.value), else_=Severity.WARNING.value),
                              Animal.facility_id, animal_id=Animal.id, reference_at=latest.c.measured_at,
                              reference_value=loss))
@@ -155,7 +158,7 @@ def quarantine_ending(now: datetime) -> Select:
     Days left = quarantine days - ceil(days since intake), so 0..N days left is the range below.
     """
     days = _days_to_local_today(now)
-    return (select(*_finding(_key("quarantine_ending", Animal.id), Severity.INFO.value, Animal.facility_id,
+    return (select(*_finding("quarantine_ending", (Animal.id,), Severity.INFO.value, Animal.facility_id,
                              animal_id=Animal.id))
             .join(Species, Species.id == Animal.species_id).join(Facility, Facility.id == Animal.facility_id)
             .where(_in_quarantine(),
@@ -165,7 +168,7 @@ def quarantine_ending(now: datetime) -> Select:
 
 def quarantine_overdue(now: datetime) -> Select:
     """Animals whose quarantine ended before the facility's local today and that no vet has cleared."""
-    return (select(*_finding(_key("quarantine_overdue", Animal.id), Severity.WARNING.value, Animal.facility_id,
+    return (select(*_finding("quarantine_overdue", (Animal.id,), Severity.WARNING.value, Animal.facility_id,
                              animal_id=Animal.id))
             .join(Species, Species.id == Animal.species_id).join(Facility, Facility.id == Animal.facility_id)
             .where(_in_quarantine(), _days_to_local_today(now) > Species.quarantine_days))
@@ -199,7 +202,7 @@ def release_ready(animal_ids: list[int]) -> Select:
     """
     last_planned = (select(PlannedAnimal.animal_id, func.max(PlannedAnimal.id).label("planned_id"))
                     .where(PlannedAnimal.animal_id.in_(animal_ids)).group_by(PlannedAnimal.animal_id).subquery())
-    return (select(*_finding(_key("release_ready", Animal.id, func.coalesce(last_planned.c.planned_id, 0)),
+    return (select(*_finding("release_ready", (Animal.id, func.coalesce(last_planned.c.planned_id, 0)),
                              Severity.INFO.value, Animal.facility_id, animal_id=Animal.id))
             .outerjoin(last_planned, last_planned.c.animal_id == Animal.id)
             .where(Animal.id.in_(animal_ids)))
@@ -217,7 +220,7 @@ def readiness_review(now: datetime) -> Select:
                    func.max(Assessment.id).label("assessment_id"))
             .group_by(Assessment.animal_id).subquery())
     review_due = now - timedelta(days=current_app.config["READINESS_REVIEW_DAYS"])
-    return (select(*_finding(_key("readiness_review", Animal.id, func.coalesce(last.c.assessment_id, 0)),
+    return (select(*_finding("readiness_review", (Animal.id, func.coalesce(last.c.assessment_id, 0)),
                              Severity.INFO.value, Animal.facility_id, animal_id=Animal.id,
                              reference_at=last.c.assessed_at))
             .join(Species, Species.id == Animal.species_id)
@@ -239,7 +242,7 @@ def assessment_expiring(now: datetime) -> Select:
                      .label("rank"))
               .subquery())
     soon = now + timedelta(days=current_app.config["ASSESSMENT_EXPIRY_DAYS"])
-    return (select(*_finding(_key("assessment_expiring", ranked.c.id),
+    return (select(*_finding("assessment_expiring", (ranked.c.id,),
                              case((ranked.c.expires_at <= _now(now), Severity.WARNING.value),
                                   else_=Severity.INFO.value),
                              Animal.facility_id, animal_id=Animal.id, reference_at=ranked.c.expires_at))
@@ -258,7 +261,7 @@ def hold_review(now: datetime) -> Select:
             .where(EvidenceHoldChange.active.is_(True)).group_by(EvidenceHoldChange.case_id).subquery())
     reviewed_at = func.coalesce(last.c.changed_at, Case.evidence_hold_since)
     limit = now - timedelta(days=current_app.config["HOLD_REVIEW_DAYS"])
-    return (select(*_finding(_key("hold_review", Case.id, func.coalesce(last.c.change_id, 0)),
+    return (select(*_finding("hold_review", (Case.id, func.coalesce(last.c.change_id, 0)),
                              Severity.WARNING.value, Case.facility_id, case_id=Case.id, reference_at=reviewed_at))
             .outerjoin(last, last.c.case_id == Case.id)
             .where(Case.evidence_hold.is_(True), reviewed_at < limit))

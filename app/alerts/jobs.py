@@ -24,20 +24,19 @@ def flag_overdue_care(now: datetime) -> int:
 
     The alert of a task resolves once it is done or cancelled.
     """
-    return (sync_alerts("care_overdue", findings.overdue_tasks(now, doses=False), now)
-            + sync_alerts("dose_overdue", findings.overdue_tasks(now, doses=True), now))
+    return sync_alerts(("care_overdue", "dose_overdue"), findings.overdue_tasks(now), now=now)
 
 
 def flag_weights(now: datetime) -> int:
     """Animals with no weight in WEIGHT_ALERT_DAYS, and weight losses of WEIGHT_LOSS_PERCENT in WEIGHT_LOSS_DAYS."""
-    return (sync_alerts("weight_missing", findings.weight_missing(now), now)
-            + sync_alerts("weight_loss", findings.weight_loss(now), now))
+    return sync_alerts(("weight_missing", "weight_loss"), findings.weight_missing(now), findings.weight_loss(now),
+                       now=now)
 
 
 def flag_quarantine(now: datetime) -> int:
     """For vets: quarantines ending within QUARANTINE_ENDING_DAYS, and those past their end not cleared."""
-    return (sync_alerts("quarantine_ending", findings.quarantine_ending(now), now)
-            + sync_alerts("quarantine_overdue", findings.quarantine_overdue(now), now))
+    return sync_alerts(("quarantine_ending", "quarantine_overdue"), findings.quarantine_ending(now),
+                       findings.quarantine_overdue(now), now=now)
 
 
 def flag_release_readiness(now: datetime) -> int:
@@ -54,12 +53,11 @@ def flag_release_readiness(now: datetime) -> int:
             .where(Animal.id.in_(candidate_ids[start:start + READINESS_CHUNK]))
         ).scalars().all()
         ready.extend(animal_id for animal_id, state in readiness_of(chunk, now).items() if state.ready)
-    return (sync_alerts("release_ready", findings.release_ready(ready), now)
-            + sync_alerts("readiness_review", findings.readiness_review(now), now)
-            + sync_alerts("assessment_expiring", findings.assessment_expiring(now), now))
+    return sync_alerts(("release_ready", "readiness_review", "assessment_expiring"), findings.release_ready(ready),
+                       findings.readiness_review(now), findings.assessment_expiring(now), now=now)
 
 
 def flag_evidence_holds(now: datetime) -> int:
     """For coordinators: evidence holds set or last reviewed more than HOLD_REVIEW_DAYS ago."""
-    return sync_alerts("hold_review", findings.hold_review(now), now)
+    return sync_alerts(("hold_review",), findings.hold_review(now), now=now)
 

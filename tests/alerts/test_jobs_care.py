@@ -302,7 +302,7 @@ def test_a_failing_job_is_recorded_its_writes_undone_and_the_next_job_runs(anima
     schedule(animal=animal)
 
     def half_done(now):
-        sync_alerts("care_overdue", overdue_tasks(now, doses=False), now)  # writes an alert, then fails
+        sync_alerts(("care_overdue", "dose_overdue"), overdue_tasks(now), now=now)  # writes an alert, then fails
         raise RuntimeError("the scale's battery is flat")
 
     monkeypatch.setitem(JOBS, "flag_overdue_care", dataclasses.replace(JOBS["flag_overdue_care"], run=half_done))
