@@ -13,10 +13,12 @@ import signal
 import socket
 import traceback
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import click
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import current_app
@@ -86,7 +88,7 @@ def run_job(name: str, now: datetime | None = None, *, scheduled_for: datetime |
         with db.session.begin_nested():
             db.session.add(run)
     except IntegrityError:
-        log.info("%s for %s was already run by another scheduler", name, scheduled_for)
+        log.info("%s for %s has run already (a restart, or another scheduler): skipped", name, scheduled_for)
         return None
     db.session.commit()
     try:
@@ -164,11 +166,15 @@ class SchedulerProcess:
         renew_every = max(1, self.lease_seconds // 3)
         self.scheduler.add_job(self.renew, IntervalTrigger(seconds=renew_every), id="lease",
                                next_run_time=datetime.now(UTC))
+        # Each job also fires once just after the lease is first taken: the trigger of the current
+        # slot, so a scheduler restarted after a stop catches up on a daily job it missed, and
+        # one that ran in this slot already (before a restart) is not run again (its claim fails).
+        catch_up = datetime.now(UTC) + timedelta(seconds=3)
         for name in JOBS:
             every = interval_of(self.app, name)
             self.scheduler.add_job(self.fire, IntervalTrigger(seconds=every, start_date=GRID_ORIGIN),
-                                   args=[name, every], id=name)
-        signal.signal(signal.SIGTERM, lambda *_: self.scheduler.shutdown(wait=False))
+                                   args=[name, every], id=name, next_run_time=catch_up)
+        signal.signal(signal.SIGTERM, self.stop)
         log.info("Scheduler %s started: %s", self.holder,
                  ", ".join(f"{name} every {interval_of(self.app, name)} s" for name in JOBS))
         try:
@@ -179,6 +185,11 @@ class SchedulerProcess:
             with self.app.app_context():
                 release_lease(self.holder)
             log.info("Scheduler %s stopped", self.holder)
+
+    def stop(self, *_signal) -> None:
+        """Stop at the next moment; a second signal while stopping (timeout, systemd) is ignored."""
+        with suppress(SchedulerNotRunningError):
+            self.scheduler.shutdown(wait=False)
 
     def renew(self) -> None:
         with self.app.app_context():

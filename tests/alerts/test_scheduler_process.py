@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import create_app
 from app.alerts.models import JobRun, JobRunStatus, SchedulerLease
@@ -22,6 +22,7 @@ from app.care.models import CareTask
 from app.care.services import create_schedule
 from app.common.db import utcnow
 from app.extensions import db
+from app.scheduler import JOBS
 from tests import factories
 from tests.conftest import fresh_database_url, make_config, reset_schema
 
@@ -107,6 +108,12 @@ def test_two_schedulers_run_each_trigger_once_and_the_second_takes_over(schedule
         # Both processes fire every trigger; only the lease holder runs it, once.
         runs = _runs(app)
         assert {run.runner for run in runs} == {holder}
+        # At start every job ran once for its current slot (a restart catches up on a missed daily job).
+        with app.app_context():
+            started = db.session.execute(select(JobRun.job, func.count()).group_by(JobRun.job)).all()
+            db.session.remove()
+        assert {job for job, _count in started} == set(JOBS)
+        assert all(count == 1 for job, count in started if job != "flag_overdue_care")
         slots = [run.scheduled_for for run in runs]
         assert len(slots) == len(set(slots))
         assert all(run.status == JobRunStatus.SUCCEEDED for run in runs)
