@@ -106,6 +106,9 @@ class _Statements:
 
 def _label(statement: str) -> str:
     words = statement.split()
+    if words[0].upper() == "WITH":  # a SELECT over a CTE: name the tables it reads
+        tables = dict.fromkeys(re.findall(r"\b(?:FROM|JOIN)\s+(\w+)", statement, re.IGNORECASE))
+        return f"WITH…SELECT {'/'.join(t for t in tables if t != 'findings')}"
     match = re.search(r"\b(?:FROM|INTO|UPDATE)\s+(\w+)", statement, re.IGNORECASE)
     return f"{words[0]} {match.group(1) if match else ''}".strip()
 
@@ -226,10 +229,14 @@ def _explain(counted: _Statements) -> dict:
     """The plan of each statement the job issued, run with its own parameters (nothing is executed)."""
     prefix = "EXPLAIN QUERY PLAN " if db.engine.dialect.name == "sqlite" else "EXPLAIN "
     plans = {}
+    seen = set()
     with db.engine.connect() as conn:
         for n, (statement, parameters, _seconds) in enumerate(counted.work(), 1):
-            if not re.match(r"\s*(INSERT INTO alerts|UPDATE alerts)", statement):
+            if "job_runs" in _label(statement) or statement in seen:
                 continue
+            seen.add(statement)
+            if isinstance(parameters, list):  # an executemany: the plan of its first row
+                parameters = parameters[0]
             rows = conn.exec_driver_sql(prefix + statement, parameters).all()
             lines = [" ".join(str(v) for v in row[1:]) if len(row) > 1 else str(row[0]) for row in rows]
             plans[f"plan of statement {n} ({_label(statement)})"] = "\n      " + "\n      ".join(lines)

@@ -116,7 +116,9 @@ def test_two_schedulers_run_each_trigger_once_and_the_second_takes_over(schedule
         assert all(count == 1 for job, count in started if job != "flag_overdue_care")
         slots = [run.scheduled_for for run in runs]
         assert len(slots) == len(set(slots))
-        assert all(run.status == JobRunStatus.SUCCEEDED for run in runs)
+        # The newest run may still be going when read; none may have failed.
+        assert [run.error for run in runs if run.status == JobRunStatus.FAILED] == []
+        assert all(run.status == JobRunStatus.SUCCEEDED for run in runs[:-1])
 
         # The leader dies without a word: its lease runs out and the other one carries on.
         leader.kill()
