@@ -29,12 +29,11 @@ import pytz
 from flask import current_app, g
 from flask_babel import force_locale, format_datetime, ngettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
-from app.alerts.kinds import KINDS, kinds_for
+from app.alerts.kinds import KINDS, SEVERITY_LABELS, kinds_for
 from app.alerts.messages import message_for
 from app.alerts.models import Alert, AlertStatus, DigestMark, Severity
 from app.animals.models import Animal
@@ -54,9 +53,6 @@ SETTLE = timedelta(minutes=15)
 SMTP_TIMEOUT_S = 30
 
 SEVERITY_RANK = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}
-# The inbox's words (pages_inbox.SEVERITY_LABELS, in a views module a job should not import).
-SEVERITY_HEADINGS = {Severity.CRITICAL: _l("Critical"), Severity.WARNING: _l("Warning"),
-                     Severity.INFO: _l("Information")}
 
 
 class DigestError(RuntimeError):
@@ -194,7 +190,7 @@ def _body(digest: Digest, base_url: str) -> str:
     for facility, at_facility in groupby(digest.alerts, key=lambda alert: alert.facility):
         lines += [f"{facility.name} ({facility.code})", ""]
         for severity, alerts in groupby(at_facility, key=lambda alert: alert.severity):
-            lines.append(f"  {SEVERITY_HEADINGS.get(severity, severity)}")
+            lines.append(f"  {SEVERITY_LABELS.get(severity, severity)}")
             for alert in alerts:
                 kind = KINDS.get(alert.kind)
                 lines.append(f"  - {kind.label if kind else alert.kind}: {message_for(alert)}")

@@ -30,6 +30,10 @@ KINDS = {kind.name: kind for kind in (
 )}
 
 
+# Words for severities, shared by the inbox and the email digest.
+SEVERITY_LABELS = {"critical": _l("Critical"), "warning": _l("Warning"), "info": _l("Information")}
+
+
 def kinds_for(role: str) -> list[str]:
     """The kinds of alert a role sees (viewers see none)."""
     return [kind.name for kind in KINDS.values() if role in kind.audience]

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_login import current_user
 
-from app.alerts.kinds import KINDS, kinds_for
+from app.alerts.kinds import KINDS, SEVERITY_LABELS, kinds_for
 from app.alerts.messages import message_for
 from app.alerts.models import Alert, AlertStatus
 from app.alerts.queries import UNRESOLVED, alerts_stmt, get_alert, new_alert_count
@@ -43,7 +43,6 @@ STATUS_FILTERS = {
 }
 STATUS_LABELS = {AlertStatus.OPEN.value: _l("New"), AlertStatus.ACKNOWLEDGED.value: _l("Acknowledged"),
                  AlertStatus.RESOLVED.value: RESOLVED}
-SEVERITY_LABELS = {"critical": _l("Critical"), "warning": _l("Warning"), "info": _l("Information")}
 
 
 # --- what a row shows (the inbox and the animal record's panel) ---------------------------------
